@@ -1,0 +1,300 @@
+"""PDF → `Document` (clauses, tables, pages, printed page labels) with PyMuPDF.
+
+Public API: `parse_pdf(path, settings, *, name=None, sha256="") -> Document`.
+Raises `Corrupt` (PyMuPDF cannot open it), `Encrypted` (needs a password) and `Scanned`
+(fewer than `settings.min_chars_per_page` text characters per page on average).
+
+Pipeline: text rows per page (PyMuPDF lines on one baseline joined) → page furniture
+(furniture.py) → table-of-contents pages → ruled tables where a caption or ruling lines
+make them likely (pdf_tables.py) → heading candidates (clauses.split_heading, bold/size as a
+weight) → the heaviest plausible heading sequence (clauses.select_headings) → `ClauseBuilder`.
+Printed page labels: the PDF's own page labels when they say more than the page index,
+otherwise the page numbers printed in headers/footers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from agent.config import Settings
+from agent.errors import Corrupt, Encrypted, Scanned
+from agent.ingest.clauses import ClauseBuilder, is_toc_line, select_headings, split_heading
+from agent.ingest.furniture import find_furniture
+from agent.ingest.pdf_tables import (
+    RawTable,
+    has_caption,
+    is_ruled,
+    merge_continued,
+    page_tables,
+    split_caption,
+)
+from agent.schema import Document, Table
+
+log = logging.getLogger(__name__)
+
+_FIG_ID = r"(?:[A-Z]{1,6}\d*-)?\d+(?:[.-]\d+)*[a-z]?"
+FIGURE = re.compile(rf"^\s*(?:FIGURE\s+{_FIG_ID}(?:[.:]|\s|$)|(?:Figure|Fig\.)\s+{_FIG_ID}\s*[.:\u2013-]\s)")
+_NUMBER_ONLY = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,3})*\.?|[A-Z](?:\.\d{1,3})+\.?)\s*$")
+_TOC_TITLE = re.compile(r"^\s*(?:table of )?contents|^\s*list of (?:figures|tables)|^\s*inhalt", re.IGNORECASE)
+_TEXT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES
+WEAK = 0.3  # weight of a heading candidate set in body font (bold or larger ones weigh 1)
+
+
+@dataclass
+class Row:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    bold: bool
+    size: float
+
+
+def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, sha256: str = "") -> Document:
+    """Parse one PDF into clauses and tables (see module docstring)."""
+    path = Path(path)
+    started = time.perf_counter()
+    try:
+        doc = pymupdf.open(path)
+    except Exception as exc:
+        raise Corrupt(str(path)) from exc
+    with doc:
+        if doc.needs_pass:
+            raise Encrypted(str(path))
+        if doc.page_count == 0:
+            raise Corrupt(str(path), "PDF without pages")
+        result = _parse_open(doc, path, settings, name or path.stem, sha256)
+    log.info("parsed %s: %d pages, %d clauses, %d tables in %.2f s", path.name, result.pages,
+             len(result.clauses), len(result.tables), time.perf_counter() - started)
+    return result
+
+
+def _parse_open(doc: pymupdf.Document, path: Path, settings: Settings, name: str, sha256: str) -> Document:
+    try:
+        pages = [_page_rows(page) for page in doc]
+    except Exception as exc:
+        raise Corrupt(str(path)) from exc
+    chars = sum(len(r.text) for rows in pages for r in rows)
+    if chars < settings.min_chars_per_page * doc.page_count:
+        raise Scanned(str(path), f"scanned PDF with no usable text layer ({chars // doc.page_count} "
+                                 "characters per page)")
+    furniture = find_furniture([[(r.text, r.y0, r.y1) for r in rows] for rows in pages],
+                               [page.rect.height for page in doc])
+    labels = _labels(doc, furniture.labels)
+    kept = [[r for i, r in enumerate(rows) if i not in furniture.rows[p]] for p, rows in enumerate(pages)]
+    toc = _toc_pages(kept)
+    tables = _tables(doc, kept, toc)
+    items = _items(kept, toc, tables)
+    builder = _build(items, labels, name, _body_size(kept))
+    records = _table_records(tables, labels, name)
+    return Document(name=name, path=str(path), sha256=sha256, kind="pdf", pages=doc.page_count,
+                    clauses=builder.build(), tables=records, title=(doc.metadata or {}).get("title") or "")
+
+
+def _page_rows(page: pymupdf.Page) -> list[Row]:
+    """Text rows of a page: PyMuPDF lines sharing a baseline joined left to right."""
+    lines = []
+    for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
+        for line in block.get("lines", ()):
+            spans = [s for s in line["spans"] if s["text"].strip()]
+            if spans:
+                lines.append((line["bbox"], spans, abs(line["dir"][1]) > 0.1))
+    lines.sort(key=lambda item: (round(item[0][1]), item[0][0]))
+    rows: list[list] = []
+    for bbox, spans, rotated in lines:
+        row = None if rotated else next((r for r in reversed(rows[-3:]) if _same_row(r, bbox)), None)
+        if row is None:
+            rows.append([list(bbox), [(bbox[0], spans)]])
+        else:
+            row[0] = [min(row[0][0], bbox[0]), min(row[0][1], bbox[1]), max(row[0][2], bbox[2]),
+                      max(row[0][3], bbox[3])]
+            row[1].append((bbox[0], spans))
+    return [_row(bbox, parts) for bbox, parts in rows]
+
+
+def _same_row(row: list, bbox: tuple) -> bool:
+    (_, y0, _, y1), parts = row
+    if y1 - y0 > 2.5 * (bbox[3] - bbox[1]):  # a rotated line's row
+        return False
+    overlap = min(y1, bbox[3]) - max(y0, bbox[1])
+    if overlap < 0.6 * min(y1 - y0, bbox[3] - bbox[1]):
+        return False
+    last_x1 = max(s["bbox"][2] for _, spans in parts for s in spans)
+    short_left = len("".join(s["text"] for _, spans in parts for s in spans).strip()) <= 12
+    gap = bbox[0] - last_x1
+    return gap < 40 or (short_left and gap < 120)
+
+
+def _row(bbox: list, parts: list) -> Row:
+    parts.sort(key=lambda p: p[0])
+    spans = [s for _, ss in parts for s in ss]
+    text = re.sub(r"\s+", " ", " ".join("".join(s["text"] for s in ss).strip() for _, ss in parts)).strip()
+    first = spans[0]
+    bold = bool(first["flags"] & 16) or "bold" in first["font"].lower()
+    return Row(text, *bbox, bold=bold, size=max(s["size"] for s in spans))
+
+
+def _labels(doc: pymupdf.Document, printed: tuple[str | None, ...]) -> list[str | None]:
+    if doc.get_page_labels():
+        own = [page.get_label() or None for page in doc]
+        if any(label != str(i + 1) for i, label in enumerate(own)):
+            return own
+    return list(printed)
+
+
+def _toc_pages(pages: list[list[Row]]) -> set[int]:
+    """Pages of contents / lists of figures and tables (dot leaders to page numbers)."""
+    toc = set()
+    for p, rows in enumerate(pages):
+        leaders = sum(is_toc_line(r.text) for r in rows)
+        titled = any(_TOC_TITLE.match(r.text) for r in rows[:4])
+        if (leaders >= 3 and leaders >= 0.2 * len(rows)) or (titled and leaders >= 1):
+            toc.add(p)
+    return toc
+
+
+def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int]) -> dict[int, list[RawTable]]:
+    """Ruled tables per page index, with ids and captions from caption rows above (or below).
+
+    find_tables runs on pages with a caption row, on ruled pages right after a page with a table
+    (continued tables) and, in documents that never caption a table, on every ruled page."""
+    captioned = [p not in toc and has_caption([r.text for r in rows]) for p, rows in enumerate(pages)]
+    any_caption = any(captioned)
+    found: dict[int, list[RawTable]] = {}
+    for p, rows in enumerate(pages):
+        if p in toc:
+            continue
+        runs_on = p - 1 in found and max(t.bbox[3] for t in found[p - 1]) > 0.7 * doc[p - 1].rect.height
+        if not (captioned[p] or ((runs_on or not any_caption) and is_ruled(doc[p]))):
+            continue
+        tabs = page_tables(doc[p], doc[p].get_text("words"))
+        captions = [(r, split_caption(r.text)) for r in rows]
+        captions = [(r, c) for r, c in captions if c]
+        for tab in tabs:
+            _caption(tab, captions)
+        if tabs:
+            found[p] = tabs
+    return found
+
+
+def _caption(tab: RawTable, captions: list) -> None:
+    above = [(r, c) for r, c in captions if r.y1 <= tab.bbox[1] + 2]
+    below = [(r, c) for r, c in captions if r.y0 >= tab.bbox[3] - 2 and r.y0 - tab.bbox[3] < 40]
+    beside = [(r, c) for r, c in captions if r.y1 - r.y0 > 3 * (r.x1 - r.x0)  # rotated caption
+              and r.y0 < tab.bbox[3] and r.y1 > tab.bbox[1]]
+    pick = (max(above, key=lambda rc: rc[0].y1, default=None)
+            or min(below, key=lambda rc: rc[0].y0, default=None) or next(iter(beside), None))
+    if pick is not None:
+        captions.remove(pick)
+        tab.id, tab.caption, tab.continued = pick[1]
+
+
+def _inside(row: Row, tabs: list[RawTable]) -> bool:
+    cx, cy = (row.x0 + row.x1) / 2, (row.y0 + row.y1) / 2
+    return any(t.bbox[0] - 1 <= cx <= t.bbox[2] + 1 and t.bbox[1] - 1 <= cy <= t.bbox[3] + 1 for t in tabs)
+
+
+def _items(pages: list[list[Row]], toc: set[int], tables: dict[int, list[RawTable]]) -> list[tuple]:
+    """Document-order items: ("row", page, Row) and ("table", page, RawTable)."""
+    items: list[tuple] = []
+    for p, rows in enumerate(pages):
+        if p in toc:
+            continue
+        tabs = tables.get(p, [])
+        entries = [(r.y0, 0, ("row", p, r)) for r in rows if not _inside(r, tabs)]
+        entries += [(t.bbox[1], 1, ("table", p, t)) for t in tabs]
+        items.extend(item for _, _, item in sorted(entries, key=lambda e: (e[0], e[1])))
+    return items
+
+
+def _body_size(pages: list[list[Row]]) -> float:
+    sizes = Counter()
+    for rows in pages:
+        for r in rows:
+            sizes[round(r.size, 1)] += len(r.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _candidates(items: list[tuple], body: float) -> list[tuple[int, str, str, float, int]]:
+    """(item index, number, title, weight, rows used) for every row that reads as a heading."""
+    out = []
+    for i, (kind, p, row) in enumerate(items):
+        if kind != "row" or split_caption(row.text) or FIGURE.match(row.text):
+            continue
+        nxt = items[i + 1][2] if i + 1 < len(items) and items[i + 1][0] == "row" and items[i + 1][1] == p else None
+        used, text = 1, row.text
+        if _NUMBER_ONLY.match(text) and nxt is not None:
+            used, text = 2, f"{text} {nxt.text}"
+        found = split_heading(text)
+        if found is None:
+            continue
+        number, title = found
+        strong = row.bold or row.size > body + 0.5
+        cont = items[i + used][2] if i + used < len(items) and items[i + used][0] == "row" else None
+        if cont is not None and _continues(row, title, cont, strong):
+            title = (f"{title} {cont.text}" if title else cont.text).rstrip(" .")
+            used += 1
+        out.append((i, number, title, 1.0 if strong else WEAK, used))
+    return out
+
+
+def _continues(row: Row, title: str, nxt: Row, strong: bool) -> bool:
+    """Does the next row carry on the heading's title (wrapped title, or title under "APPENDIX A")?"""
+    if split_heading(nxt.text) or FIGURE.match(nxt.text) or split_caption(nxt.text):
+        return False
+    lines = 1.5 if title else 3.0  # a title set under "APPENDIX A" may stand further down
+    close = nxt.y0 - row.y1 < lines * (row.y1 - row.y0) and nxt.y0 > row.y0
+    if not close or len(nxt.text) > 90:
+        return False
+    if not title:
+        return strong == (nxt.bold or nxt.size > row.size - 0.5) or not strong
+    return strong and nxt.bold == row.bold and not title.endswith((".", ":"))
+
+
+def _build(items: list[tuple], labels: list[str | None], name: str, body: float) -> ClauseBuilder:
+    cands = _candidates(items, body)
+    chosen = {cands[k][0]: cands[k] for k in select_headings([c[1] for c in cands], [c[3] for c in cands])}
+    builder = ClauseBuilder(name)
+    skip = 0
+    for i, (kind, p, thing) in enumerate(items):
+        if skip:
+            skip -= 1
+            continue
+        if kind == "table":
+            thing.clause = builder.current
+            if thing.id:
+                builder.table(thing.id)
+        elif i in chosen:
+            _, number, title, _, used = chosen[i]
+            builder.heading(number, title, page=p + 1, page_label=labels[p])
+            skip = used - 1
+        elif FIGURE.match(thing.text):
+            builder.figure(thing.text)
+        else:
+            builder.text(thing.text)
+    return builder
+
+
+def _table_records(tables: dict[int, list[RawTable]], labels: list[str | None], name: str) -> tuple[Table, ...]:
+    ordered = [t for p in sorted(tables) for t in tables[p]]
+    merged = merge_continued(ordered)
+    records, used = [], Counter()
+    for tab in merged:
+        table_id = tab.id or f"Table on page {tab.page}"
+        used[table_id] += 1
+        if used[table_id] > 1:
+            table_id = f"{table_id} ({used[table_id]})"
+        records.append(Table(
+            id=table_id, caption=tab.caption, clause=tab.clause, page=tab.page,
+            header=tuple(tuple(r) for r in tab.header), rows=tuple(tuple(r) for r in tab.body),
+            page_label=labels[tab.page - 1], doc=name,
+        ))
+    return tuple(records)
