@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pymupdf
 
+if hasattr(pymupdf, "no_recommend_layout"):
+    pymupdf.no_recommend_layout()  # we pass use_layout=False on purpose; no advice on stdout
+
 from agent.config import Settings
 from agent.errors import Corrupt, Encrypted, Scanned
 from agent.ingest.clauses import ClauseBuilder, is_toc_line, select_headings, split_heading

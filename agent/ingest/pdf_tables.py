@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+if hasattr(pymupdf, "no_recommend_layout"):
+    pymupdf.no_recommend_layout()  # we pass use_layout=False on purpose; no advice on stdout
+
 log = logging.getLogger(__name__)
 
 CAPTION = re.compile(
