@@ -1,0 +1,1 @@
+"""Pure matching logic: test catalogue, clause -> test matcher, evaluation, keywords, units, tables."""
