@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import mmap
 import zipfile
 from pathlib import Path
 from typing import Literal, NoReturn
@@ -71,9 +72,16 @@ def check(path: str | Path) -> Literal["pdf", "docx"]:
 
 
 def _check_pdf(path: Path, tail: bytes) -> Literal["pdf"]:
-    if b"%%EOF" not in tail:
+    """A PDF cut short has no end-of-file marker at all. A marker earlier in the file is enough:
+    real files end in a damaged incremental update (MIL-STD-461F does) and PyMuPDF repairs them."""
+    if b"%%EOF" not in tail and not _contains(path, b"%%EOF"):
         raise Corrupt(str(path), "truncated PDF (no end-of-file marker)")
     return "pdf"
+
+
+def _contains(path: Path, marker: bytes) -> bool:
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.rfind(marker) >= 0
 
 
 def _check_zip(path: Path) -> Literal["docx"]:

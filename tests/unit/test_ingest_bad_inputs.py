@@ -417,3 +417,17 @@ def test_pdf_with_leading_junk_is_still_a_pdf(tmp_path):
     assert sniff.sniff(write(tmp_path, "junk.pdf", b"\r\nHTTP junk\r\n" + pdf_bytes(1))) == "pdf"
     assert sniff.sniff(write(tmp_path, "late.pdf", b"x" * 2000 + pdf_bytes(1))) == "other"
     assert sniff.sniff(write(tmp_path, "padded.pdf", pdf_bytes(1) + b"\0" * 4096)) == "pdf"
+
+
+def test_pdf_with_a_damaged_final_update_is_accepted(tmp_path):
+    """Real files (MIL-STD-461F) end mid-xref after an earlier %%EOF; PyMuPDF repairs them."""
+    import pymupdf
+
+    from agent.ingest.sniff import check
+
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "1 Scope\nThis specification covers conducted emissions.")
+    good = doc.tobytes()
+    path = tmp_path / "damaged_tail.pdf"
+    path.write_bytes(good + b"\n1 0 obj\n<< /Type /XRef >>\nxref\n0 3\n0000000000 65535 f\r\n00000" + b"x" * 2048)
+    assert check(path) == "pdf"

@@ -1,0 +1,196 @@
+"""The only place that builds models: embedders (this part) and chat models (added beside it).
+
+Chat part: ``probe_ollama(settings) -> OllamaStatus`` (GET /api/tags + POST /api/show within
+settings.ollama_timeout_s; never raises), ``supports_tools(status)`` ("tools" capability),
+``make_chat_model(settings, status) -> BaseChatModel`` (ChatOllama, num_ctx always explicit).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import ollama
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from agent.config import EMBEDDER_KINDS, Settings
+from agent.errors import OllamaUnavailable
+
+log = logging.getLogger(__name__)
+
+LSA = "lsa"
+
+
+# --- embeddings ------------------------------------------------------------------------------
+
+
+def ollama_answers(settings: Settings) -> bool:
+    """Whether an Ollama server answers GET /api/tags at settings.ollama_host in time."""
+    if settings.offline:
+        return False
+    try:
+        response = httpx.get(f"{settings.ollama_host.rstrip('/')}/api/tags", timeout=settings.ollama_timeout_s)
+        return response.status_code == 200
+    except (httpx.HTTPError, OSError):
+        return False
+
+
+def resolve_embedder(settings: Settings, recorded: str | None = None) -> str:
+    """The embedder id `settings.embedder` stands for.
+
+    `auto` keeps an index's `recorded` embedder; otherwise it is
+    `ollama:<settings.ollama_embed_model>` when Ollama answers, else `lsa` (logged).
+    Raises OllamaUnavailable when `auto` must keep a recorded Ollama embedder that is down.
+    """
+    name = settings.embedder.strip()
+    if name != "auto":
+        _check_name(name)
+        return name
+    if recorded and not recorded.startswith("ollama:"):
+        return recorded
+    if ollama_answers(settings):
+        return recorded or f"ollama:{settings.ollama_embed_model}"
+    if recorded:
+        raise OllamaUnavailable(
+            f"the index was embedded with {recorded} but no Ollama answers at {settings.ollama_host}; "
+            "start Ollama, or re-index with `spec-agent ingest --reindex --embedder lsa`."
+        )
+    log.warning("no Ollama at %s; using the built-in lsa embedder", settings.ollama_host)
+    return LSA
+
+
+def _check_name(name: str) -> None:
+    if name == LSA or (name.partition(":")[0] in ("ollama", "sentence-transformers") and name.partition(":")[2]):
+        return
+    raise ValueError(f"unknown embedder {name!r}; allowed: {', '.join(EMBEDDER_KINDS)}")
+
+
+def make_embeddings(settings: Settings, recorded: str | None = None) -> tuple[Embeddings | None, str]:
+    """The embedder `settings.embedder` asks for, and its id (recorded in the index).
+
+    Returns (None, "lsa") for the built-in LSA embedder: it is fitted on an index's own chunks,
+    so `agent.index` builds it. `recorded` is the id an existing index was built with.
+    """
+    embedder_id = resolve_embedder(settings, recorded)
+    kind, _, name = embedder_id.partition(":")
+    if kind == "ollama":
+        from langchain_ollama import OllamaEmbeddings
+
+        return OllamaEmbeddings(model=name, base_url=settings.ollama_host), embedder_id
+    if kind == "sentence-transformers":
+        return SentenceTransformerEmbeddings(name), embedder_id
+    return None, LSA
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """sentence-transformers from a local name or path (`pip install -e .[st]`), hub offline."""
+
+    def __init__(self, name_or_path: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:
+            raise ValueError(
+                "the sentence-transformers embedder needs the optional extra: pip install -e '.[st]'"
+            ) from err
+        try:
+            self._model: Any = SentenceTransformer(name_or_path)
+        except Exception as err:  # any load failure means the same to a user
+            raise ValueError(
+                f"cannot load sentence-transformers model {name_or_path!r} offline ({err}); "
+                "give a local model folder or a model installed with the [st] extra"
+            ) from err
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._model.encode(texts, normalize_embeddings=True).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+# --- chat model (LLM layer) -------------------------------------------------------------------
+# probe_ollama: GET /api/tags and POST /api/show for settings.chat_model within
+# settings.ollama_timeout_s; never raises: an unreachable server, a missing model or offline
+# mode give available=False with the reason (a sentence a user can act on) in `error`.
+# make_chat_model: ChatOllama with base_url, model, temperature and num_ctx always explicit
+# (Ollama's own default context, 2048 tokens, is far too small for cited evidence).
+
+
+@dataclass(frozen=True)
+class OllamaStatus:
+    """What the probe found: is the chat model usable, which models exist, what it can do."""
+
+    available: bool
+    models: list[str] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)  # of settings.chat_model
+    error: str | None = None
+
+
+def _same_model(wanted: str, name: str) -> bool:
+    """'llama3' names 'llama3:latest'; 'llama3.1:8b' names only itself."""
+    return name in (wanted, wanted if ":" in wanted else f"{wanted}:latest")
+
+
+def _unreachable(settings: Settings, exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"did not answer within {settings.ollama_timeout_s:g} s"
+    elif isinstance(exc, ollama.ResponseError):
+        what = f"answered with an error: {exc.error} (HTTP {exc.status_code})"
+    elif isinstance(exc, (ConnectionError, httpx.ConnectError)):
+        what = "refused the connection (not running?)"
+    else:
+        what = f"could not be queried ({type(exc).__name__}: {exc})"
+    return (
+        f"Ollama at {settings.ollama_host} {what}; start it with `ollama serve` or set "
+        "OLLAMA_HOST, or use --offline."
+    )
+
+
+def probe_ollama(settings: Settings) -> OllamaStatus:
+    """Ask Ollama which models it has and what the chat model can do; never raises."""
+    if settings.offline:
+        return OllamaStatus(
+            False, error="offline mode (--offline / SPEC_AGENT_OFFLINE): Ollama is not called."
+        )
+    client = ollama.Client(host=settings.ollama_host, timeout=settings.ollama_timeout_s)
+    try:
+        models = [m.model for m in client.list().models if m.model]
+        if not any(_same_model(settings.chat_model, m) for m in models):
+            have = ", ".join(models) or "none"
+            return OllamaStatus(False, models, error=(
+                f"Ollama has no model {settings.chat_model} (models: {have}); "
+                f"run `ollama pull {settings.chat_model}` or choose one with --model."))
+        caps = list(client.show(settings.chat_model).capabilities or [])
+    except Exception as exc:  # noqa: BLE001 - the probe reports, it never raises
+        log.info("ollama probe failed: %r", exc)
+        return OllamaStatus(False, error=_unreachable(settings, exc))
+    finally:
+        client.close()
+    log.info("ollama %s: %s can %s", settings.ollama_host, settings.chat_model, caps)
+    return OllamaStatus(True, models, caps)
+
+
+def supports_tools(status: OllamaStatus) -> bool:
+    """Whether the chat model accepts tool definitions (Ollama's "tools" capability)."""
+    return status.available and "tools" in status.capabilities
+
+
+def make_chat_model(settings: Settings, status: OllamaStatus) -> BaseChatModel:
+    """A ChatOllama for settings.chat_model; raises OllamaUnavailable when the probe said no."""
+    if not status.available:
+        raise OllamaUnavailable(
+            status.error or f"Ollama at {settings.ollama_host} is not available."
+        )
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(
+        base_url=settings.ollama_host,
+        model=settings.chat_model,
+        temperature=settings.temperature,
+        num_ctx=settings.num_ctx,
+    )
