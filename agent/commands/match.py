@@ -32,12 +32,10 @@ def classify(
     csv_path: Path | None = typer.Option(None, "--csv", help="With --doc: also write the test matrix as CSV."),
 ) -> None:
     """Match clauses to catalogue tests: JSON lines {"id","heading","text"} on stdin -> one JSON line each."""
-    from agent.match.matcher import Matcher
-
     settings = settings_of(ctx)
     try:
-        matcher = Matcher.from_settings(settings)
-    except ValueError as err:
+        matcher = matcher_with_corrections(settings)
+    except (ValueError, SpecAgentError) as err:
         _fail(str(err))
     if doc:
         _classify_doc(matcher, settings, doc, csv_path)
@@ -46,6 +44,21 @@ def classify(
         classify_stream(matcher, sys.stdin, sys.stdout)
     except InputError as err:
         _fail(str(err))
+
+
+def matcher_with_corrections(settings: Settings):
+    """The matcher, with the engineers' corrections of the index's feedback store when there is
+    one (`<index>/feedback.db`); never creates the index folder."""
+    from agent.feedback.store import DB_NAME, FeedbackStore, correction_examples
+    from agent.match.corrections import CorrectingMatcher
+    from agent.match.matcher import Matcher
+
+    matcher = Matcher.from_settings(settings)
+    if not (Path(settings.index_dir) / DB_NAME).is_file():
+        return matcher
+    corrections = correction_examples(FeedbackStore.open(settings))
+    log.info("classifying with %d correction(s) from %s", len(corrections), settings.index_dir)
+    return CorrectingMatcher.build(matcher, corrections)
 
 
 def classify_stream(matcher, source: TextIO, sink: TextIO) -> int:
@@ -77,14 +90,19 @@ def _record(line: str, number: int) -> dict:
 
 def _classify_doc(matcher, settings: Settings, doc: str, csv_path: Path | None) -> None:
     from agent.index import SpecIndex
+    from agent.match.corrections import CorrectingMatcher
     from agent.match.matcher import OutlineEntry
 
     try:
-        clauses = list(SpecIndex.open(settings).clauses(doc))
+        document = SpecIndex.open(settings).document(doc)
     except SpecAgentError as err:
         _fail(str(err))
+    clauses = list(document.clauses)
     entries = [OutlineEntry(number=c.number, heading=c.title, text=c.text, parents=tuple(c.parents)) for c in clauses]
-    results = matcher.match_outline(entries)
+    if isinstance(matcher, CorrectingMatcher):
+        results = matcher.match_outline(entries, doc=document.name)
+    else:
+        results = matcher.match_outline(entries)
     table = Table(title=f"Test matrix: {doc}")
     for col in ("clause", "title", "tests", "scores"):
         table.add_column(col)
@@ -111,6 +129,10 @@ def eval_match(
     baseline: bool = typer.Option(False, "--baseline", help="Also score the prototype-like TF-IDF baseline."),
     errors: bool = typer.Option(False, "--errors", help="List every disagreement."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    simulate: list[str] | None = typer.Option(
+        None, "--simulate-corrections", metavar="N",
+        help="Learning curve: N corrected headings per held-out spec (the first N labelled ones); "
+             "repeat it or give a list (0,1,3,5); 'default' = 0,1,3,5."),
 ) -> None:
     """Top-1/top-3 on labelled headings, abstention on unlabelled ones, leave-one-spec-out."""
     from agent.match.evaluate import (
@@ -133,6 +155,9 @@ def eval_match(
         _fail(f"no labelled headings in {file or settings.labels_dir or '(no labels folder)'}; "
               "give a FILE, --labels DIR or set SPEC_AGENT_LABELS")
     name = str(file or labels or "seed labels")
+    if simulate:
+        _learning_curve(records, matcher, name, simulate, as_json)
+        return
     reports = [evaluate(records, matcher, name=f"matcher ({'LOSO' if not file else 'records'})")]
     if baseline:
         reports.append(evaluate(records, BaselineMatcher(matcher.catalogue, matcher.examples), name="baseline (TF-IDF cosine)"))
@@ -145,6 +170,43 @@ def eval_match(
     console.print(confusion_table(reports[0], matcher.catalogue))
     if errors:
         console.print(errors_table(reports[0]))
+
+
+DEFAULT_CORRECTIONS = (0, 1, 3, 5)
+
+
+def correction_counts(values: list[str]) -> list[int]:
+    """'0,1,3,5', repeated values and 'default' -> sorted distinct counts; ValueError otherwise."""
+    counts: set[int] = set()
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part.lower() == "default":
+                counts.update(DEFAULT_CORRECTIONS)
+            elif part.isdigit():
+                counts.add(int(part))
+            else:
+                raise ValueError(f"--simulate-corrections: {part!r} is not a count of corrections "
+                                 "(give e.g. 0,1,3,5 or 'default')")
+    return sorted(counts)
+
+
+def _learning_curve(records, matcher, name: str, values: list[str], as_json: bool) -> None:
+    from agent.match.evaluate import learning_table, simulate_corrections
+
+    try:
+        counts = correction_counts(values)
+    except ValueError as err:
+        _fail(str(err))
+    points = [simulate_corrections(records, matcher, n) for n in counts]
+    if as_json:
+        typer.echo(json.dumps({"data": name, "simulate_corrections": [
+            {"n": p.n, "corrections": p.corrections, "scored": len(p.report.items), **p.report.summary()}
+            for p in points]}))
+        return
+    console = Console()
+    console.print(f"evaluated {len(records)} headings from {name}")
+    console.print(learning_table(points))
 
 
 @eval_app.command("qa")

@@ -1,0 +1,106 @@
+"""Extractive answers: what the tools found, said plainly with [n] citations, no language model.
+
+Used in offline mode, and as the fallback when an LLM answer fails the citation check twice.
+Every sentence cites the evidence it was taken from; numbers are copied from that evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from agent.schema import Citation
+
+OFFLINE_MARK = "Offline answer (from the documents, no language model):"
+SNIPPET = 400
+
+
+def where(c: Citation) -> str:
+    """"MIL-STD-461G §5.12, p. 77" (printed page in brackets when it differs)."""
+    parts = [c.doc + (f" §{c.clause}" if c.clause else "")]
+    if c.table:
+        parts.append(c.table)
+    if c.page is not None:
+        label = f" (printed {c.page_label})" if c.page_label and c.page_label != str(c.page) else ""
+        parts.append(f"p. {c.page}{label}")
+    return ", ".join(parts)
+
+
+def sources(evidence: Sequence[Citation]) -> str:
+    return "\n".join(f"[{c.n}] {where(c)}" for c in evidence)
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SNIPPET else flat[:SNIPPET].rsplit(" ", 1)[0] + " …"
+
+
+def _by_clause(evidence: Sequence[Citation], doc: str, clause: str) -> Citation | None:
+    return next((c for c in evidence if c.doc == doc and c.clause == clause and not c.table), None)
+
+
+def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: dict[int, str]) -> str:
+    c = _by_clause(evidence, match["doc"], match["clause"])
+    cite = f" [{c.n}]" if c else ""
+    head = f"{match['clause']} — {match['title']}."
+    if match.get("abstain") or not match.get("tests"):
+        return f"{head} No standard test of the catalogue applies to this clause{cite}."
+    tests = [f"{t['name']}" + (f" ({standards[t['id']]})" if standards.get(t["id"]) else "")
+             + f", score {t['score']:.2f}" for t in match["tests"]]
+    label = "Standard test" if len(tests) == 1 else "Standard tests"
+    why = "; ".join(match["tests"][0].get("evidence", [])[:2])
+    return f"{head} {label}: {'; '.join(tests)}{cite}." + (f" Matched on: {why}." if why else "")
+
+
+def clause(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
+    lines = []
+    for info in data.get("clauses", []):
+        c = _by_clause(evidence, info["doc"], info["clause"])
+        if c is None:
+            continue
+        lines.append(f"{c.clause} — {c.title} ({where(c)}): {_snippet(c.text)} [{c.n}]")
+        if info.get("others"):
+            lines.append(f"The same clause number also exists in {', '.join(info['others'])}.")
+    return "\n".join(lines)
+
+
+def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
+    rows = [c for c in evidence if c.table]
+    if not rows:
+        return ""
+    first = rows[0]
+    at = data.get("lookup", {}).get("at")
+    head = f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":"
+    return "\n".join([head, *[f"- {c.text} [{c.n}]" for c in rows]])
+
+
+def hits(evidence: Sequence[Citation], topic: str | None) -> str:
+    intro = f"Clauses that cover {topic!r}:" if topic else "What the documents say:"
+    lines = [intro]
+    for c in evidence:
+        label = f"{c.clause} — {c.title}" if c.clause and c.title else (c.table or c.clause or c.doc)
+        lines.append(f"- {label} ({where(c)}) [{c.n}]")
+    return "\n".join(lines)
+
+
+def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
+           standards: dict[int, str] | None = None) -> str:
+    """The extractive answer for an intent from the gathered evidence and tool data."""
+    standards = standards or {}
+    if intent == "documents":
+        docs = data.get("documents", [])
+        return "Documents loaded: " + (", ".join(docs) if docs else "none (run `spec-agent ingest FILE`).")
+    parts: list[str] = []
+    if data.get("matches"):
+        parts += [which_test(m, evidence, standards) for m in data["matches"]]
+    elif data.get("lookup"):
+        parts.append(table_rows(evidence, data))
+    elif data.get("clauses"):
+        parts.append(clause(evidence, data))
+    elif data.get("keywords") is not None:
+        kws = ", ".join(k for k, _ in data["keywords"])
+        c = evidence[0] if evidence else None
+        parts.append(f"Keywords of {c.clause if c else 'the text'}: {kws}" + (f" [{c.n}]." if c else "."))
+    if not parts or not any(parts):
+        parts = [hits(evidence, data.get("topic"))]
+    notes = data.get("not_found", [])
+    return "\n".join([*notes, *[p for p in parts if p]])

@@ -1,0 +1,214 @@
+"""Deterministic evidence gathering: which tools to call for an understood question, in what order.
+
+`gather(toolbox, understanding, doc)` → `Gathered(evidence, data, calls)`: evidence as
+`Citation` records (numbered 1..k here, best first), the structured results the extractive
+answer needs (tests, clause, table rows), and the tool calls made (for the UI's steps).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agent.errors import NotFound, SpecAgentError
+from agent.graph.understand import Understanding
+from agent.schema import Citation
+from agent.tools import Toolbox, ToolResult
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 8
+FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
+# Abbreviations engineers type, spelled out so lexical search finds the clause or table.
+ABBREVIATIONS = {
+    "RE": "radiated emission", "CE": "conducted emission", "RI": "radiated immunity",
+    "CI": "conducted immunity", "BCI": "bulk current injection", "ESD": "electrostatic discharge",
+    "ALSE": "absorber lined shielded enclosure", "AN": "artificial network",
+    "TE": "transient emission", "CS": "conducted susceptibility", "RS": "radiated susceptibility",
+}
+_SELECTOR = re.compile(
+    r"\b(level|class|category|curve|pulse|band|severity|test level|mode)\s+(?:no\.?\s*)?"
+    r"([0-9]+[a-z]?|[IVX]+|[A-E])\b", re.IGNORECASE)
+_NAMED_BAND = re.compile(r"\b([A-Z][A-Z0-9]+)\s+band\b")  # "the FM band", "in the LW band"
+_STOP = re.compile(
+    r"\b(which|what|where|clause|clauses|section|sections|paragraph|cover|covers|covering|"
+    r"deals?|with|about|is|are|the|a|an|of|for|in|on|does|do|say|says|spec|specification|"
+    r"requirement|requirements|me|tell|please|find|show)\b|[?]", re.IGNORECASE)
+
+
+@dataclass
+class Gathered:
+    evidence: list[Citation] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (tool, input, summary)
+
+    def add(self, tool: str, args: str, result: ToolResult) -> ToolResult:
+        self.calls.append((tool, args, result.summary))
+        for c in result.evidence:
+            if not any(_same(c, e) for e in self.evidence):
+                self.evidence.append(c)
+        return result
+
+    def numbered(self) -> list[Citation]:
+        return [replace(c, n=i) for i, c in enumerate(self.evidence[:MAX_EVIDENCE], start=1)]
+
+
+def _same(a: Citation, b: Citation) -> bool:
+    return (a.doc, a.clause, a.table, a.row, a.text) == (b.doc, b.clause, b.table, b.row, b.text)
+
+
+def expand_abbreviations(text: str) -> str:
+    extra = [full for abbr, full in ABBREVIATIONS.items() if re.search(rf"\b{abbr}\b", text)]
+    return " ".join([text, *extra])
+
+
+def topic_of(question: str) -> str:
+    """The subject words of a "which clause covers …" question."""
+    words = _STOP.sub(" ", question)
+    return " ".join(words.split()) or question
+
+
+def selector(question: str) -> dict[str, str] | None:
+    """A row selector the question names: "level 3" → {"level": "3"}, "the FM band" → {"band": "FM"}."""
+    m = _SELECTOR.search(question)
+    if m:
+        return {m.group(1).lower(): m.group(2)}
+    m = _NAMED_BAND.search(question)
+    return {"band": m.group(1)} if m else None
+
+
+def frequency(u: Understanding) -> str | None:
+    q = next((q for q in u.quantities if q.unit in FREQUENCY_UNITS), None)
+    return f"{q.value:g} {q.unit}" if q else None
+
+
+def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gathered:
+    """Call the tools the question needs; never raises for a clause or table that is absent."""
+    doc = doc or u.document
+    g = Gathered()
+    handler = {
+        "documents": _documents, "which_test": _which_test, "clause": _clause,
+        "table_value": _table_value, "reverse": _reverse, "keywords": _keywords,
+    }.get(u.intent, _general)
+    try:
+        handler(toolbox, u, doc, g)
+    except NotFound as err:
+        g.data.setdefault("not_found", []).append(str(err))
+        g.calls.append(("lookup", u.question, str(err)))
+    except SpecAgentError as err:
+        g.data.setdefault("errors", []).append(str(err))
+    if not g.evidence and u.intent not in ("documents",):
+        _search(toolbox, u.question, doc, g)
+    return g
+
+
+def _search(toolbox: Toolbox, query: str, doc: str | None, g: Gathered, k: int | None = None) -> ToolResult:
+    q = expand_abbreviations(query)
+    return g.add("search_spec", q, toolbox.search_spec(q, k, doc))
+
+
+def _documents(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    result = g.add("list_documents", "", toolbox.list_documents())
+    g.data["documents"] = result.data["documents"]
+
+
+def _clause(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    numbers = u.clauses or _clauses_for_tests(toolbox, u, doc, g)
+    for number in numbers[:3]:
+        result = g.add("get_clause", f"{number} {doc or ''}".strip(), toolbox.get_clause(number, doc))
+        g.data.setdefault("clauses", []).append(result.data)
+
+
+def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> list[str]:
+    """Clause numbers for test codes named ("RE102", "CS114"): the best search hit of each."""
+    found = []
+    for code in u.tests[:2]:
+        hits = toolbox.index.search(code, 3, doc)
+        clause = next((h.clause for h in hits if h.clause and not h.table), None)
+        if clause:
+            found.append(clause)
+    return found
+
+
+def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    numbers = list(u.clauses) or _clauses_for_tests(toolbox, u, doc, g)
+    if not numbers:
+        hits = toolbox.index.search(expand_abbreviations(topic_of(u.question)), 3, doc)
+        numbers = [h.clause for h in hits if h.clause and not h.table][:1]
+    for number in numbers[:3]:
+        result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
+        clause = toolbox.index.get_clause(number, doc).clause
+        g.data.setdefault("matches", []).append(
+            {"clause": clause.number, "title": clause.title, "doc": clause.doc, **result.data})
+
+
+def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    at, where = frequency(u), selector(u.question)
+    # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
+    # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
+    tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
+    for table in _candidate_tables(toolbox, u, doc):
+        for sel, quantity in tries:
+            result = _lookup(toolbox, table, sel, quantity, doc)
+            if result is not None and result.data.get("rows"):
+                g.add("lookup_table", _args(table, sel, quantity), result)
+                g.data["lookup"] = {"table": result.data["table"], "at": quantity, "where": sel}
+                return
+    for number in u.clauses[:1]:  # no table row: the clause and its "limit" sub-clauses say it
+        result = g.add("get_clause", number, toolbox.get_clause(number, doc))
+        limits = [n for n, title in result.data["children"] if "limit" in title.lower()]
+        infos = [result.data] + [g.add("get_clause", n, toolbox.get_clause(n, doc)).data for n in limits]
+        g.data["clauses"] = infos
+
+
+def _lookup(toolbox: Toolbox, table: str, where: dict[str, str] | None, at: str | None,
+            doc: str | None) -> ToolResult | None:
+    try:
+        return toolbox.lookup_table(table, where=where, at=at, doc=doc)
+    except NotFound:
+        return None
+
+
+def _args(table: str, where: dict[str, str] | None, at: str | None) -> str:
+    parts = [table] + ([f"where {where}"] if where else []) + ([f"at {at}"] if at else [])
+    return ", ".join(parts)
+
+
+def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> list[str]:
+    """Tables the question names, else the tables of the clauses it names (and their
+    sub-clauses), else the tables that a search for its subject finds."""
+    names = list(u.tables)
+    for number in u.clauses[:2]:
+        try:
+            view = toolbox.index.get_clause(number, doc)
+        except NotFound:
+            continue
+        names += [t.id for t in view.tables]
+        for child, _ in view.children:
+            names += [t.id for t in toolbox.index.get_clause(child, view.doc).tables]
+    if not names and not u.clauses:
+        query = expand_abbreviations(topic_of(u.question))
+        hits = toolbox.index.search(query + " table limit", 12, doc)
+        names = [h.table for h in hits if h.table]
+    return list(dict.fromkeys(names))[:4]
+
+
+def _reverse(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    topic = topic_of(u.question)
+    result = _search(toolbox, topic, doc, g, k=4)
+    g.data["topic"] = topic
+    g.data["hits"] = result.data.get("hits", 0)
+
+
+def _keywords(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    if u.clauses:
+        result = g.add("extract_keywords", u.clauses[0], toolbox.extract_keywords(clause=u.clauses[0], doc=doc))
+        g.data["keywords"] = result.data["keywords"]
+
+
+def _general(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    for number in u.clauses[:2]:
+        g.add("get_clause", number, toolbox.get_clause(number, doc))
+    _search(toolbox, u.question, doc, g)

@@ -1,0 +1,249 @@
+"""The agent's tools: thin wrappers over the index and the domain tools that return citable evidence.
+
+`Toolbox(index, matcher, settings)` holds one method per tool; each returns a `ToolResult`:
+a short `summary` (for the agent's steps and the model), the `evidence` it found as
+`Citation` records (numbered later by the graph, `n=0` here) and structured `data`
+(tests, table rows…). `Toolbox.langchain_tools()` exposes the same methods as LangChain
+tools with typed arguments, for a tool-calling model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agent.config import Settings
+from agent.errors import NotFound, SpecAgentError
+from agent.index import SpecIndex
+from agent.match.corrections import CorrectingMatcher
+from agent.match.matcher import Matcher, MatchResult
+from agent.schema import Citation, Clause, Hit, Table
+
+log = logging.getLogger(__name__)
+
+CLAUSE_TEXT_CHARS = 1500  # clause text quoted as evidence (the source element shows all of it)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool found: a summary line, citable evidence, structured data."""
+
+    summary: str
+    evidence: tuple[Citation, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def clause_citation(clause: Clause, text: str | None = None) -> Citation:
+    body = clause.text if text is None else text
+    return Citation(n=0, doc=clause.doc, clause=clause.number, title=clause.title, page=clause.page,
+                    page_label=clause.page_label, table=None, text=body[:CLAUSE_TEXT_CHARS])
+
+
+def table_citation(table: Table, text: str, row: int | None = None) -> Citation:
+    return Citation(n=0, doc=table.doc, clause=table.clause, title=table.caption, page=table.page,
+                    page_label=table.page_label, table=table.id, text=text, row=row)
+
+
+def hit_citation(hit: Hit) -> Citation:
+    return Citation(n=0, doc=hit.doc, clause=hit.clause, title=hit.title, page=hit.page,
+                    table=hit.table, text=hit.text[:CLAUSE_TEXT_CHARS])
+
+
+def tests_data(result: MatchResult) -> list[dict[str, Any]]:
+    return [{"id": t.id, "name": t.name, "score": round(t.score, 2), "evidence": list(t.evidence)}
+            for t in result.tests]
+
+
+class Toolbox:
+    """The agent's tools over one index and one matcher."""
+
+    def __init__(self, index: SpecIndex, matcher: Matcher, settings: Settings) -> None:
+        self.index = index
+        self.matcher = matcher
+        self.settings = settings
+        self._typed: dict[tuple[str, str], Any] = {}  # (doc, table id) -> TypedTable, parsed once
+
+    def _match(self, heading: str, text: str, context: list[str] | None, **where: str) -> MatchResult:
+        if isinstance(self.matcher, CorrectingMatcher):
+            return self.matcher.match(heading, text, context, **where)
+        return self.matcher.match(heading, text, context)
+
+    # -- the tools --------------------------------------------------------------------------
+
+    def list_documents(self) -> ToolResult:
+        docs = self.index.documents()
+        lines = [f"{d.name} ({d.kind}, {d.pages} pages, {len(d.clauses)} clauses, {len(d.tables)} tables)"
+                 for d in docs]
+        return ToolResult("; ".join(lines) or "no documents loaded", (), {"documents": [d.name for d in docs]})
+
+    def get_clause(self, number: str, doc: str | None = None) -> ToolResult:
+        view = self.index.get_clause(number, doc)
+        c = view.clause
+        children = ", ".join(f"{n} {t}" for n, t in view.children)
+        text = c.text + (f"\nSub-clauses: {children}" if children else "")
+        evidence = [clause_citation(c, text)]
+        evidence += [table_citation(t, table_markdown(t)) for t in view.tables]
+        others = f" (also in {', '.join(view.others)})" if view.others else ""
+        return ToolResult(f"{c.doc} §{c.number} {c.title}, p. {c.page}{others}", tuple(evidence),
+                          {"clause": c.number, "title": c.title, "doc": c.doc, "page": c.page,
+                           "parents": view.parents, "children": view.children, "others": view.others})
+
+    def search_spec(self, query: str, k: int | None = None, doc: str | None = None) -> ToolResult:
+        hits = self.index.search(query, k or self.settings.top_k, doc)
+        summary = "; ".join(f"{h.doc} §{h.clause}" + (f" {h.table}" if h.table else "") for h in hits)
+        return ToolResult(summary or "no hits", tuple(hit_citation(h) for h in hits), {"hits": len(hits)})
+
+    def match_tests(self, clause: str | None = None, heading: str | None = None, text: str = "",
+                    doc: str | None = None) -> ToolResult:
+        """Which catalogue test a clause (by number) or a heading (with its text) calls for."""
+        if clause:
+            view = self.index.get_clause(clause, doc)
+            c = view.clause
+            context = [f"{n} {t}" for n, t in view.parents]
+            result = self._match(f"{c.number} {c.title}", c.text[:2000], context, doc=c.doc, clause=c.number)
+            evidence: tuple[Citation, ...] = (clause_citation(c),)
+            subject = f"{c.doc} §{c.number} {c.title}"
+        else:
+            result = self._match(heading or "", text, None)
+            evidence, subject = (), repr(heading)
+        tests = tests_data(result)
+        if result.abstain:
+            summary = f"{subject}: no catalogue test applies"
+        else:
+            summary = f"{subject}: " + ", ".join(f"{t['name']} ({t['score']:.2f})" for t in tests)
+        return ToolResult(summary, evidence, {"tests": tests, "abstain": result.abstain,
+                                              "notes": list(result.notes)})
+
+    def get_table(self, table: str, doc: str | None = None) -> ToolResult:
+        t = self.index.get_table(table, doc)
+        return ToolResult(f"{t.doc} {t.id} {t.caption}, p. {t.page}", (table_citation(t, table_markdown(t)),),
+                          {"table": t.id, "doc": t.doc})
+
+    def lookup_table(self, table: str, where: dict[str, str] | None = None, at: str | None = None,
+                     doc: str | None = None) -> ToolResult:
+        """Rows (and cells) of a table selected by column values and/or a quantity (e.g. 100 MHz)."""
+        from agent.match.tables import TypedTable, lookup_table
+
+        t = self.index.get_table(table, doc)
+        typed = self._typed.get((t.doc, t.id))
+        if typed is None:
+            typed = self._typed[(t.doc, t.id)] = TypedTable.from_table(t)
+        result = lookup_table(typed, where=where or None, at=at)
+        evidence = tuple(table_citation(t, row_text(row, at), row=row_index(row)) for row in result.rows)
+        summary = f"{t.doc} {t.id}: {len(result.rows)} row(s)" + (f" at {at}" if at else "")
+        return ToolResult(summary, evidence or (table_citation(t, table_markdown(t)),),
+                          {"table": t.id, "rows": len(result.rows)})
+
+    def extract_keywords(self, clause: str | None = None, text: str | None = None,
+                         doc: str | None = None, n: int = 10) -> ToolResult:
+        from agent.match.keywords import extract_keywords
+
+        evidence: tuple[Citation, ...] = ()
+        if clause:
+            c = self.index.get_clause(clause, doc).clause
+            text, evidence = f"{c.title}\n{c.text}", (clause_citation(c),)
+        keywords = extract_keywords(text or "", n)
+        return ToolResult(", ".join(k for k, _ in keywords) or "no keywords", evidence,
+                          {"keywords": [[k, round(s, 4)] for k, s in keywords]})
+
+    # -- as LangChain tools -----------------------------------------------------------------
+
+    def langchain_tools(self, on_result: Callable[[str, dict, ToolResult], str] | None = None) -> list[BaseTool]:
+        """The tools for a tool-calling model; `on_result(name, args, result)` renders what the
+        model sees (the graph numbers the evidence there); default: the summary as JSON."""
+
+        def wrap(name: str, fn: Callable[..., ToolResult], schema: type[BaseModel], doc: str) -> BaseTool:
+            def run(**kwargs: Any) -> str:
+                try:
+                    result = fn(**kwargs)
+                except SpecAgentError as err:
+                    return json.dumps({"error": str(err)})
+                return on_result(name, kwargs, result) if on_result else json.dumps({"summary": result.summary})
+
+            return StructuredTool.from_function(run, name=name, description=doc, args_schema=schema)
+
+        return [wrap(name, getattr(self, name), schema, doc) for name, schema, doc in TOOL_SPECS]
+
+
+def row_index(row: Any) -> int | None:
+    return getattr(row, "row", None)
+
+
+def row_text(row: Any, at: str | None) -> str:
+    """A looked-up row as 'label: value' pairs as a person reads them; a formula cell shows
+    its value at the quantity asked and the formula ("62.4 dBµV (68 – 25.13·lg(f/30))")."""
+    from agent.match.tables import describe_cell
+
+    cells = [f"{label}: {describe_cell(cell)}" for label, cell in row.cells.items()
+             if describe_cell(cell).strip()]
+    section = f"[{row.section}] " if getattr(row, "section", None) else ""
+    return section + "; ".join(cells) + (f" (at {at})" if at else "")
+
+
+def table_markdown(table: Table) -> str:
+    """A table as a markdown table (header rows merged), empty cells kept."""
+    width = max([len(r) for r in (*table.header, *table.rows)] or [0])
+    if not width:
+        return f"{table.id} {table.caption}".strip()
+    pad = lambda r: [str(c).replace("|", "/").replace("\n", " ") for c in r] + [""] * (width - len(r))  # noqa: E731
+    header = [" ".join(filter(None, col)).strip() for col in zip(*[pad(h) for h in table.header])] \
+        if table.header else [""] * width
+    lines = [f"{table.id} {table.caption}".strip(), "| " + " | ".join(header) + " |",
+             "|" + "---|" * width]
+    lines += ["| " + " | ".join(pad(r)) + " |" for r in table.rows]
+    return "\n".join(lines)
+
+
+class _DocArg(BaseModel):
+    doc: str = Field("", description="Document name, e.g. MIL-STD-461G; empty for all.")
+
+
+class _ClauseArgs(_DocArg):
+    number: str = Field(description="Clause number as printed, e.g. 5.12 or 8.2.2.1.")
+
+
+class _SearchArgs(_DocArg):
+    query: str = Field(description="What to look for, in the engineer's words.")
+    k: int = Field(0, description="How many hits (0: the default from settings).")
+
+
+class _MatchArgs(_DocArg):
+    clause: str = Field("", description="Clause number to classify.")
+    heading: str = Field("", description="A heading to classify when no clause number.")
+    text: str = Field("", description="Body text of that heading, if any.")
+
+
+class _TableArgs(_DocArg):
+    table: str = Field(description="Table id as printed, e.g. 'TABLE VIII' or 'Table 8-1'.")
+
+
+class _LookupArgs(_TableArgs):
+    where: dict[str, str] = Field(default_factory=dict, description="Column label → value, e.g. {'Level': '3'}.")
+    at: str = Field("", description="A quantity selecting the band, e.g. '100 MHz'; empty for none.")
+
+
+class _KeywordArgs(_DocArg):
+    clause: str = Field("", description="Clause number whose keywords to extract.")
+    text: str = Field("", description="Text to extract keywords from.")
+
+
+class _NoArgs(BaseModel):
+    pass
+
+
+TOOL_SPECS: list[tuple[str, type[BaseModel], str]] = [
+    ("list_documents", _NoArgs, "List the loaded specification documents."),
+    ("get_clause", _ClauseArgs, "Get a numbered clause with its text, parents, sub-clauses and tables."),
+    ("search_spec", _SearchArgs, "Search the loaded specifications (clauses and tables)."),
+    ("match_tests", _MatchArgs, "Which standard EMC test (catalogue id and name) a clause calls for."),
+    ("get_table", _TableArgs, "Get a whole table by its printed id."),
+    ("lookup_table", _LookupArgs, "Look up rows of a table by column value and/or a frequency or level."),
+    ("extract_keywords", _KeywordArgs, "Keywords of a clause or a text (YAKE, domain stop words)."),
+]
+
+__all__ = ["Toolbox", "ToolResult", "TOOL_SPECS", "table_markdown", "NotFound"]
