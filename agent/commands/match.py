@@ -94,13 +94,12 @@ def _classify_doc(matcher, settings: Settings, doc: str, csv_path: Path | None) 
     from agent.match.matcher import OutlineEntry
 
     try:
-        document = SpecIndex.open(settings).document(doc)
+        clauses = list(SpecIndex.open(settings).clauses(doc))
     except SpecAgentError as err:
         _fail(str(err))
-    clauses = list(document.clauses)
     entries = [OutlineEntry(number=c.number, heading=c.title, text=c.text, parents=tuple(c.parents)) for c in clauses]
-    if isinstance(matcher, CorrectingMatcher):
-        results = matcher.match_outline(entries, doc=document.name)
+    if isinstance(matcher, CorrectingMatcher):  # the index's spelling of the name, as corrections store it
+        results = matcher.match_outline(entries, doc=next((c.doc for c in clauses if c.doc), doc))
     else:
         results = matcher.match_outline(entries)
     table = Table(title=f"Test matrix: {doc}")
@@ -133,6 +132,8 @@ def eval_match(
         None, "--simulate-corrections", metavar="N",
         help="Learning curve: N corrected headings per held-out spec (the first N labelled ones); "
              "repeat it or give a list (0,1,3,5); 'default' = 0,1,3,5."),
+    cold: bool = typer.Option(False, "--cold", help="With --simulate-corrections: the held-out spec is a new "
+                              "OEM; only the catalogue and its N corrections teach the matcher."),
 ) -> None:
     """Top-1/top-3 on labelled headings, abstention on unlabelled ones, leave-one-spec-out."""
     from agent.match.evaluate import (
@@ -156,7 +157,7 @@ def eval_match(
               "give a FILE, --labels DIR or set SPEC_AGENT_LABELS")
     name = str(file or labels or "seed labels")
     if simulate:
-        _learning_curve(records, matcher, name, simulate, as_json)
+        _learning_curve(records, matcher, name, simulate, as_json, cold)
         return
     reports = [evaluate(records, matcher, name=f"matcher ({'LOSO' if not file else 'records'})")]
     if baseline:
@@ -191,14 +192,15 @@ def correction_counts(values: list[str]) -> list[int]:
     return sorted(counts)
 
 
-def _learning_curve(records, matcher, name: str, values: list[str], as_json: bool) -> None:
+def _learning_curve(records, matcher, name: str, values: list[str], as_json: bool, cold: bool = False) -> None:
     from agent.match.evaluate import learning_table, simulate_corrections
 
     try:
         counts = correction_counts(values)
     except ValueError as err:
         _fail(str(err))
-    points = [simulate_corrections(records, matcher, n) for n in counts]
+    held = max(counts)  # every N scored on the same headings: the first max(N) of each spec stay out
+    points = [simulate_corrections(records, matcher, n, held=held, cold=cold) for n in counts]
     if as_json:
         typer.echo(json.dumps({"data": name, "simulate_corrections": [
             {"n": p.n, "corrections": p.corrections, "scored": len(p.report.items), **p.report.summary()}

@@ -10,8 +10,9 @@ from typing import Protocol
 from rich.table import Table
 
 from agent.match.catalogue import Catalogue
+from agent.match.corrections import CorrectingMatcher
 from agent.match.labels import Example
-from agent.match.matcher import MatchResult, OutlineEntry, TestMatch
+from agent.match.matcher import Matcher, MatchResult, OutlineEntry, TestMatch
 from agent.match.signals import normalise, strip_number
 from agent.match.similarity import TfidfSpace
 
@@ -119,6 +120,73 @@ def evaluate(examples: Sequence[Example], scorer: _Scorer, name: str = "", loso:
     order = {id(e): i for i, e in enumerate(examples)}
     report.items.sort(key=lambda item: order[id(item[0])])
     return report
+
+
+CORRECTION_WEIGHT = 3.0  # as agent.feedback.store.CORRECTION_WEIGHT: a correction counts 3 seed labels
+
+
+@dataclass(frozen=True)
+class LearningPoint:
+    """Leave-one-spec-out figures when each held-out spec had `n` of its headings corrected."""
+
+    n: int
+    corrections: int  # corrections given, over all specs
+    report: EvalReport
+
+
+def simulate_corrections(examples: Sequence[Example], matcher: Matcher, n: int, name: str = "",
+                         held: int | None = None, cold: bool = False) -> LearningPoint:
+    """Leave-one-spec-out where an engineer has corrected `n` headings of the held-out spec.
+
+    Deterministic choice: the first `n` labelled headings (with at least one test id) of each
+    spec, in file order, become corrections (weight 3, kind "correction": exact by heading and
+    (spec, clause number), and nearest examples); the spec's other headings, labelled or not,
+    are scored. Examples without a spec are scored as one group without corrections.
+    `held` (>= n; default n) leaves the first `held` labelled headings of each spec unscored, so
+    that several N can be compared on the same scored headings (held = the largest N).
+    `cold`: the held-out spec is a new OEM that no labelled example covers: the matcher keeps
+    its catalogue but none of the other specs' examples, so only the N corrections teach it.
+    """
+    held = n if held is None else held
+    if held < n:
+        raise ValueError(f"held ({held}) must be at least n ({n})")
+    report = EvalReport(name=name or f"N={n}")
+    given = 0
+    by_spec: dict[str, list[Example]] = defaultdict(list)
+    for e in examples:
+        by_spec[e.spec].append(e)
+    for spec, group in by_spec.items():
+        skipped = [e for e in group if e.tests][:held] if spec else []
+        chosen = skipped[:n]
+        rest = [e for e in group if not any(e is c for c in skipped)]
+        base = Matcher(matcher.catalogue, (), matcher.settings) if cold else (
+            matcher.without_spec(spec) if spec else matcher)
+        model = CorrectingMatcher.build(base, [_as_correction(e) for e in chosen])
+        results = model.match_outline(outline_of(rest), doc=spec or None)
+        report.items += list(zip(rest, results))
+        given += len(chosen)
+    order = {id(e): i for i, e in enumerate(examples)}
+    report.items.sort(key=lambda item: order[id(item[0])])
+    return LearningPoint(n=n, corrections=given, report=report)
+
+
+def _as_correction(e: Example) -> dict:
+    return {"heading": e.heading, "text": e.text, "tests": list(e.tests), "doc": e.spec,
+            "clause": e.number or None, "weight": CORRECTION_WEIGHT,
+            "source": f"engineer correction (simulated, {e.spec} {e.number or e.heading})"}
+
+
+def learning_table(points: Sequence[LearningPoint]) -> Table:
+    table = Table(title="Learning from corrections (leave-one-spec-out, first N labelled headings corrected)")
+    for col in ("N per spec", "corrections", "scored", "top-1 accuracy", "top-3 accuracy", "abstention recall"):
+        table.add_column(col, justify="right")
+    for p in points:
+        r = p.report
+        table.add_row(str(p.n), str(p.corrections), str(len(r.items)),
+                      f"{r.top1_accuracy():.3f} ({r.top1}/{len(r.labelled)})",
+                      f"{r.top3_accuracy():.3f} ({r.top3}/{len(r.labelled)})",
+                      f"{r.abstain_recall():.3f} ({r.abstained_right}/{r.unlabelled})")
+    return table
 
 
 class BaselineMatcher:

@@ -231,12 +231,14 @@ class Matcher:
                 if i == order[0]:
                     knn_none = (W_KNN_NONE * sim * ex.weight, f"{_describe(ex)} has no test (similarity {sim:.2f})")
                 continue
+            value = sim * _boost(ex.weight, sim)
             for tid in ex.tests:
-                if tid in scores and (tid not in best or sim * ex.weight > best[tid][0]):
-                    best[tid] = (sim * ex.weight, ex)
+                if tid in scores and (tid not in best or value > best[tid][0]):
+                    best[tid] = (value, ex)
         for tid, (value, ex) in best.items():
             scores[tid].raw += W_KNN * min(value, 2.0)
-            scores[tid].evidence.append(f"{_describe(ex)} (similarity {value / ex.weight:.2f})")
+            sim = float(sims[self._knn.index(ex)])
+            scores[tid].evidence.append(f"{_describe(ex)} (similarity {sim:.2f})")
         return knn_none
 
     def _select(self, scores: dict[int, _Score], notes: list[str]) -> MatchResult:
@@ -275,6 +277,13 @@ class Matcher:
             return results[i]
         subs = ", ".join(n for n, _ in below[:4])
         return MatchResult(tests=[], abstain=True, notes=[f"group heading: its sub-clauses {subs} carry the tests"])
+
+
+def _boost(weight: float, sim: float) -> float:
+    """A heavier example (an engineer's correction) counts fully only when it is very close:
+    the extra weight fades with sim**4, so a near-duplicate heading of another clause does not
+    outvote that clause's own OEM code or standard reference."""
+    return 1.0 + (weight - 1.0) * sim ** 4 if weight > 1.0 else weight
 
 
 def _calibrate(raw: float) -> float:
