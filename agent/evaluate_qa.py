@@ -139,11 +139,12 @@ def tests_ok(item: QAItem, tests: Sequence[dict[str, Any]]) -> bool:
 
 # -- the agent ----------------------------------------------------------------------------
 def run_agent(assistant: Any, items: Sequence[QAItem]) -> Report:
-    """Each question in a thread of its own (no follow-up context), offline."""
+    """Each question in a thread of its own (no follow-up context), offline, scoped to its document
+    (as an engineer picks the spec in the chat or with --doc; the baseline is scoped the same way)."""
     report = Report("spec-agent (offline)")
     for item in items:
         start = time.perf_counter()
-        record = assistant.ask(item.question, thread_id=f"eval-{item.id}")
+        record = assistant.ask(item.question, thread_id=f"eval-{item.id}", doc=item.doc)
         ms = (time.perf_counter() - start) * 1000
         report.outcomes.append(Outcome(item, agent_cites(item, record.citations),
                                        has_values(item, record.answer), tests_ok(item, record.tests), ms))
@@ -178,8 +179,9 @@ class NaiveBaseline:
         embeddings = LsaEmbeddings().fit(texts)
         return cls(FAISS.from_texts(texts, embeddings, metadatas=metas))
 
-    def retrieve(self, question: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(d.page_content, d.metadata) for d in self.store.similarity_search(question, k=BASELINE_K)]
+    def retrieve(self, question: str, doc: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        found = self.store.similarity_search(question, k=BASELINE_K, filter={"doc": doc} if doc else None)
+        return [(d.page_content, d.metadata) for d in found]
 
     @staticmethod
     def cites(item: QAItem, chunks: Sequence[tuple[str, dict[str, Any]]]) -> bool:
@@ -195,7 +197,7 @@ class NaiveBaseline:
     def run(self, items: Sequence[QAItem]) -> Report:
         report = Report(f"naive RAG (split 1000/200, FAISS, lsa, top-{BASELINE_K})")
         for item in items:
-            chunks = self.retrieve(item.question)
+            chunks = self.retrieve(item.question, item.doc)
             answer = "\n\n".join(text for text, _ in chunks)
             report.outcomes.append(Outcome(item, self.cites(item, chunks), has_values(item, answer),
                                            tests_ok(item, [])))

@@ -68,7 +68,7 @@ async def _in_thread(make_iter: Any):
         try:
             for item in make_iter():
                 loop.call_soon_threadsafe(queue.put_nowait, item)
-        except BaseException as err:  # re-raised in the caller's task
+        except Exception as err:  # noqa: BLE001 (re-raised in the caller's task)
             loop.call_soon_threadsafe(queue.put_nowait, err)
         loop.call_soon_threadsafe(queue.put_nowait, done)
 

@@ -125,19 +125,23 @@ class Toolbox:
                           {"table": t.id, "doc": t.doc})
 
     def lookup_table(self, table: str, where: dict[str, str] | None = None, at: str | None = None,
-                     doc: str | None = None) -> ToolResult:
-        """Rows (and cells) of a table selected by column values and/or a quantity (e.g. 100 MHz)."""
+                     doc: str | None = None, contains: str | None = None) -> ToolResult:
+        """Rows (and cells) of a table selected by column values, a quantity (e.g. 100 MHz)
+        and/or a term printed in the row ("CS116")."""
         from agent.match.tables import TypedTable, lookup_table
 
         t = self.index.get_table(table, doc)
         typed = self._typed.get((t.doc, t.id))
         if typed is None:
             typed = self._typed[(t.doc, t.id)] = TypedTable.from_table(t)
-        result = lookup_table(typed, where=where or None, at=at)
-        evidence = tuple(table_citation(t, row_text(row, at), row=row_index(row)) for row in result.rows)
-        summary = f"{t.doc} {t.id}: {len(result.rows)} row(s)" + (f" at {at}" if at else "")
+        rows = lookup_table(typed, where=where or None, at=at).rows
+        if contains:
+            key = _squash(contains)
+            rows = tuple(r for r in rows if any(key in _squash(c.raw) for c in r.cells.values()))
+        evidence = tuple(table_citation(t, row_text(row, at), row=row_index(row)) for row in rows)
+        summary = f"{t.doc} {t.id}: {len(rows)} row(s)" + (f" at {at}" if at else "")
         return ToolResult(summary, evidence or (table_citation(t, table_markdown(t)),),
-                          {"table": t.id, "rows": len(result.rows)})
+                          {"table": t.id, "rows": len(rows)})
 
     def extract_keywords(self, clause: str | None = None, text: str | None = None,
                          doc: str | None = None, n: int = 10) -> ToolResult:
@@ -175,14 +179,19 @@ def row_index(row: Any) -> int | None:
 
 
 def row_text(row: Any, at: str | None) -> str:
-    """A looked-up row as 'label: value' pairs as a person reads them; a formula cell shows
-    its value at the quantity asked and the formula ("62.4 dBµV (68 – 25.13·lg(f/30))")."""
+    """A looked-up row as 'label: cell' pairs, cells as printed; a formula cell also shows its
+    value at the quantity asked ("62.4 dBµV (68 – 25.13·lg(f/30))")."""
     from agent.match.tables import describe_cell
 
-    cells = [f"{label}: {describe_cell(cell)}" for label, cell in row.cells.items()
-             if describe_cell(cell).strip()]
+    at_f = f" at {at}" if at else ""
+    cells = [f"{label}: {describe_cell(cell) + at_f if cell.formula else ' '.join(cell.raw.split())}"
+             for label, cell in row.cells.items() if cell.raw.strip()]
     section = f"[{row.section}] " if getattr(row, "section", None) else ""
-    return section + "; ".join(cells) + (f" (at {at})" if at else "")
+    return section + "; ".join(cells)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).casefold()
 
 
 def table_markdown(table: Table) -> str:
@@ -223,6 +232,7 @@ class _TableArgs(_DocArg):
 
 
 class _LookupArgs(_TableArgs):
+    contains: str = Field("", description="A term printed in the wanted row, e.g. 'CS116'.")
     where: dict[str, str] = Field(default_factory=dict, description="Column label → value, e.g. {'Level': '3'}.")
     at: str = Field("", description="A quantity selecting the band, e.g. '100 MHz'; empty for none.")
 

@@ -6,6 +6,7 @@ Every sentence cites the evidence it was taken from; numbers are copied from tha
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 from agent.schema import Citation
@@ -73,12 +74,52 @@ def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
     return "\n".join([head, *[f"- {c.text} [{c.n}]" for c in rows]])
 
 
-def hits(evidence: Sequence[Citation], topic: str | None) -> str:
+_WORD = re.compile(r"[A-Za-zµ]{3,}|\d+(?:\.\d+)?")
+_SENTENCE = re.compile(r"(?<=[.;:!?])(?<!\b[a-z]\.)\s+(?=[A-Z(])|\n(?=[a-z]\.|\(\d+\)|[A-Z])")
+_LIST_ITEM = re.compile(r"^([a-z]\.|\(\d+\)|[-•*]|[A-Z][a-z]+ [A-Z0-9]{1,3}:)\s")
+QUOTED_HITS = 2
+
+
+def _stem(word: str) -> str:
+    w = word.lower()
+    return w[:-1] if len(w) > 4 and w.endswith("s") else w
+
+
+def best_sentence(text: str, query: str, heading: str = "") -> str:
+    """The sentence of `text` that shares most words with `query` (a value in it breaks ties);
+    the clause's own heading line does not count as a sentence."""
+    wanted = {_stem(w) for w in _WORD.findall(query)}
+    heading = " ".join(heading.split())
+    sentences = [" ".join(part.split()) for part in _SENTENCE.split(text)]
+    sentences = [x for x in sentences if not heading or x != heading]
+    best, best_score = -1, 0.0
+    for i, flat in enumerate(sentences):
+        if len(flat) < 12:
+            continue
+        score = len(wanted & {_stem(w) for w in _WORD.findall(flat)}) + 0.1 * bool(re.search(r"\d", flat))
+        if score > best_score:
+            best, best_score = i, score
+    if best < 0:
+        return ""
+    quote = sentences[best]
+    for follower in sentences[best + 1:]:  # "… shall be as follows:" goes on with its list
+        opens_list = quote.endswith(":") or quote.endswith("follows.")
+        if not (opens_list and _LIST_ITEM.match(follower)) and not re.match(r"^([a-z]\.|\(\d+\))\s", follower):
+            break
+        quote += " " + follower
+        if len(quote) > SNIPPET:
+            break
+    return quote if len(quote) <= SNIPPET else quote[:SNIPPET].rsplit(" ", 1)[0] + " …"
+
+
+def hits(evidence: Sequence[Citation], topic: str | None, question: str = "") -> str:
     intro = f"Clauses that cover {topic!r}:" if topic else "What the documents say:"
     lines = [intro]
-    for c in evidence:
+    for i, c in enumerate(evidence):
         label = f"{c.clause} — {c.title}" if c.clause and c.title else (c.table or c.clause or c.doc)
-        lines.append(f"- {label} ({where(c)}) [{c.n}]")
+        heading = f"{c.clause} {c.title}" if c.clause and c.title else ""
+        quote = best_sentence(c.text, question or topic or "", heading) if i < QUOTED_HITS and not c.table else ""
+        lines.append(f"- {label} ({where(c)})" + (f": \"{quote}\"" if quote else "") + f" [{c.n}]")
     return "\n".join(lines)
 
 
@@ -101,6 +142,6 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
         c = evidence[0] if evidence else None
         parts.append(f"Keywords of {c.clause if c else 'the text'}: {kws}" + (f" [{c.n}]." if c else "."))
     if not parts or not any(parts):
-        parts = [hits(evidence, data.get("topic"))]
+        parts = [hits(evidence, data.get("topic"), data.get("question", ""))]
     notes = data.get("not_found", [])
     return "\n".join([*notes, *[p for p in parts if p]])

@@ -79,15 +79,63 @@ def selector(question: str) -> dict[str, str] | None:
     return {"band": m.group(1)} if m else None
 
 
+_ABOVE = re.compile(r"\b(above|over|beyond|greater than|higher than|more than|from)\s*$|>\s*=?\s*$", re.I)
+_BELOW = re.compile(r"\b(below|under|less than|lower than|up to)\s*$|<\s*=?\s*$", re.I)
+EDGE = 1e-4  # "above 600 MHz" looks just above the band edge, so it selects the band that starts there
+
+
 def frequency(u: Understanding) -> str | None:
-    q = next((q for q in u.quantities if q.unit in FREQUENCY_UNITS), None)
-    return f"{q.value:g} {q.unit}" if q else None
+    """The frequency the question asks about; "above X" / "below X" nudge X into the band
+    that lies on that side of a band edge."""
+    freqs = [q for q in u.quantities if q.unit in FREQUENCY_UNITS]
+    if not freqs:
+        return None
+    q = freqs[0]
+    pair = _range_in(u.question, freqs)
+    if pair is not None:  # "150 kHz - 30 MHz": the band between both ends (geometric middle)
+        low, high = pair
+        return f"{(low * high) ** 0.5:.10g} Hz"
+    before = u.question[: u.question.find(q.text)] if q.text in u.question else ""
+    value = q.value
+    if _ABOVE.search(before):
+        value *= 1 + EDGE
+    elif _BELOW.search(before):
+        value *= 1 - EDGE
+    return f"{value:.10g} {q.unit}"
+
+
+_HZ = {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}
+_FREQ_PHRASE = re.compile(
+    r"(?:(?:above|over|beyond|below|under|up to|from|greater than|less than)\s+)?"
+    r"\d[\d.,]*\s*(?:[kMG]?Hz)?(?:\s*(?:-|–|—|to|~)\s*\d[\d.,]*)?\s*[kMG]?Hz", re.I)
+
+
+def frequency_label(u: Understanding) -> str | None:
+    """The frequency as the question says it ("above 600 MHz", "150 kHz - 30 MHz")."""
+    m = _FREQ_PHRASE.search(u.question)
+    return m.group(0).strip() if m else None
+
+
+def _range_in(question: str, freqs: list) -> tuple[float, float] | None:
+    """Both ends in Hz when the question writes a frequency range ("150 kHz - 30 MHz", "1 to 400 MHz")."""
+    if len(freqs) < 2:
+        return None
+    a, b = freqs[0], freqs[1]
+    if a.text not in question or b.text not in question:
+        return None
+    start = question.find(a.text) + len(a.text)
+    between = question[start: question.find(b.text, start)]
+    if a.text in b.text or re.fullmatch(r"\s*(-|–|—|to|~)\s*", between):
+        low, high = a.value * _HZ[a.unit], b.value * _HZ[b.unit]
+        return (low, high) if 0 < low < high else None
+    return None
 
 
 def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gathered:
     """Call the tools the question needs; never raises for a clause or table that is absent."""
     doc = doc or u.document
     g = Gathered()
+    g.data["question"] = u.question
     handler = {
         "documents": _documents, "which_test": _which_test, "clause": _clause,
         "table_value": _table_value, "reverse": _reverse, "keywords": _keywords,
@@ -146,15 +194,17 @@ def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
     at, where = frequency(u), selector(u.question)
+    contains = u.tests[0] if u.tests and not (at or where) else None  # "Table IV, what is CS116?"
     # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
     # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
     for table in _candidate_tables(toolbox, u, doc):
         for sel, quantity in tries:
-            result = _lookup(toolbox, table, sel, quantity, doc)
+            result = _lookup(toolbox, table, sel, quantity, doc, contains)
             if result is not None and result.data.get("rows"):
                 g.add("lookup_table", _args(table, sel, quantity), result)
-                g.data["lookup"] = {"table": result.data["table"], "at": quantity, "where": sel}
+                g.data["lookup"] = {"table": result.data["table"], "at": quantity and frequency_label(u),
+                                    "where": sel}
                 return
     for number in u.clauses[:1]:  # no table row: the clause and its "limit" sub-clauses say it
         result = g.add("get_clause", number, toolbox.get_clause(number, doc))
@@ -164,9 +214,9 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
 
 
 def _lookup(toolbox: Toolbox, table: str, where: dict[str, str] | None, at: str | None,
-            doc: str | None) -> ToolResult | None:
+            doc: str | None, contains: str | None = None) -> ToolResult | None:
     try:
-        return toolbox.lookup_table(table, where=where, at=at, doc=doc)
+        return toolbox.lookup_table(table, where=where, at=at, doc=doc, contains=contains)
     except NotFound:
         return None
 
@@ -190,9 +240,16 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
             names += [t.id for t in toolbox.index.get_clause(child, view.doc).tables]
     if not names and not u.clauses:
         query = expand_abbreviations(topic_of(u.question))
-        hits = toolbox.index.search(query + " table limit", 12, doc)
-        names = [h.table for h in hits if h.table]
+        hits = [h for h in toolbox.index.search(query + " table limit", 12, doc) if h.table]
+        words = _stems(query)
+        # the table whose caption and clause title say most of what was asked, search rank second
+        ranked = sorted(enumerate(hits), key=lambda ih: (-len(words & _stems(f"{ih[1].title} {ih[1].text[:200]}")), ih[0]))
+        names = [h.table for _, h in ranked]
     return list(dict.fromkeys(names))[:4]
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z]{3,}", text)} - {"the", "and", "for", "table", "limit"}
 
 
 def _reverse(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:

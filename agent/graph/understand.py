@@ -234,14 +234,18 @@ _REVERSE = re.compile(
     re.IGNORECASE,
 )
 _WHICH_TEST = re.compile(
-    r"\b(which|what) (standard )?tests?\b(?! (level|limit|setup|voltage|current|frequenc))"
-    r"|\bmaps? to\b|\bcorresponds? to\b|\btest (id|type) (of|for)\b",
+    r"\b(which|what)(['’]s)?( (of )?[\w-]+){0,2} tests?\b"
+    r"(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
+    r"|\bmaps? to\b|\bmap\b.{1,40}\bto\b|\bcorresponds? to\b|\btest (id|type)\b|\bcatalog(ue)?\b"
+    r"|\bequivalent test\b|\bwhich test\b",
     re.IGNORECASE,
 )
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
 _VALUE = re.compile(
     r"\b(limits?|levels?|bandwidths?|dwell( time)?|step sizes?|severity|values?|amplitudes?|"
-    r"field strengths?|rise times?|how (much|high|long|strong))\b",
+    r"field strengths?|rise times?|how (much|high|long|strong|many)|(net |forward )?power|"
+    r"tuner positions?|(measurement|test) time|absorption|tolerances?|"
+    r"(pulse|curve|level|class|category|band)\s+(no\.?\s*)?([0-9]+[a-z]?|[IVX]+)\b)",
     re.IGNORECASE,
 )
 _CLAUSE_Q = re.compile(
