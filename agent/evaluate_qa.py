@@ -58,6 +58,7 @@ class Outcome:
     values: bool
     tests: bool
     ms: float = 0.0
+    answer_id: int | None = None
 
     @property
     def right(self) -> bool:
@@ -138,16 +139,17 @@ def tests_ok(item: QAItem, tests: Sequence[dict[str, Any]]) -> bool:
 
 
 # -- the agent ----------------------------------------------------------------------------
-def run_agent(assistant: Any, items: Sequence[QAItem]) -> Report:
+def run_agent(assistant: Any, items: Sequence[QAItem], name: str = "spec-agent (offline)") -> Report:
     """Each question in a thread of its own (no follow-up context), offline, scoped to its document
     (as an engineer picks the spec in the chat or with --doc; the baseline is scoped the same way)."""
-    report = Report("spec-agent (offline)")
+    report = Report(name)
     for item in items:
         start = time.perf_counter()
         record = assistant.ask(item.question, thread_id=f"eval-{item.id}", doc=item.doc)
         ms = (time.perf_counter() - start) * 1000
         report.outcomes.append(Outcome(item, agent_cites(item, record.citations),
-                                       has_values(item, record.answer), tests_ok(item, record.tests), ms))
+                                       has_values(item, record.answer), tests_ok(item, record.tests), ms,
+                                       record.answer_id))
         log.info("%s %s: %s", item.id, item.type, report.outcomes[-1])
     return report
 
@@ -243,15 +245,29 @@ def prepare_index(settings: Settings, docs: Sequence[str], workdir: Path) -> tup
     return temp, notes
 
 
-def evaluate_qa(path: Path, settings: Settings, *, baseline: bool = True) -> tuple[list[Report], list[str]]:
-    """The agent's report (offline) and the baseline's, and notes on the documents used."""
+def evaluate_qa(path: Path, settings: Settings, *, baseline: bool = True,
+                with_feedback: bool = False) -> tuple[list[Report], list[str]]:
+    """The agent's report (offline) and the baseline's, and notes on the documents used.
+
+    The answers go to a throw-away feedback store, never the index's own. `with_feedback`: every
+    answer of the first run gets a thumb (up when right, down when wrong) and the set is asked
+    again with retrieval steered by those thumbs, to show that feedback causes no regression.
+    """
+    from agent.feedback.store import FeedbackStore
     from agent.service import Assistant
 
     items = load_qa(path)
     docs = list(dict.fromkeys(i.doc for i in items))
     with tempfile.TemporaryDirectory(prefix="spec-agent-qa-") as tmp:
         used, notes = prepare_index(settings, docs, Path(tmp))
-        reports = [run_agent(Assistant.open(used), items)]
+        assistant = Assistant.open(used)
+        assistant.feedback = FeedbackStore(Path(tmp) / "eval-feedback.db")
+        assistant.refresh()
+        reports = [run_agent(assistant, items)]
+        if with_feedback:
+            for o in reports[0].outcomes:
+                assistant.feedback.add_feedback(o.answer_id, 1 if o.right else -1, "eval qa", "eval")
+            reports.append(run_agent(assistant, items, "spec-agent (offline, after thumbs)"))
         if baseline:
             pdfs = {d: p for d in docs if (p := source_pdf(d)) is not None}
             reports.append(NaiveBaseline.build(pdfs).run(items))

@@ -95,7 +95,7 @@ class Assistant:
         self.tool_calling = tool_calling
         self.model_name = model_name
         self.status_note = status_note
-        self.toolbox = Toolbox(index, self._matcher_with_corrections(), settings)
+        self.toolbox = Toolbox(index, self._matcher_with_corrections(), settings, feedback.chunk_adjustments)
         self._graph = None
         self._saver = None
 
@@ -140,7 +140,8 @@ class Assistant:
         from agent.tools import Toolbox
 
         self.index = SpecIndex.open(self.settings, None)
-        self.toolbox = Toolbox(self.index, self._matcher_with_corrections(), self.settings)
+        self.toolbox = Toolbox(self.index, self._matcher_with_corrections(), self.settings,
+                               self.feedback.chunk_adjustments)
         self._graph = None
 
     @property

@@ -62,10 +62,12 @@ def tests_data(result: MatchResult) -> list[dict[str, Any]]:
 class Toolbox:
     """The agent's tools over one index and one matcher."""
 
-    def __init__(self, index: SpecIndex, matcher: Matcher, settings: Settings) -> None:
+    def __init__(self, index: SpecIndex, matcher: Matcher, settings: Settings,
+                 adjust: Callable[[str], dict[tuple[str, str], float]] | None = None) -> None:
         self.index = index
         self.matcher = matcher
         self.settings = settings
+        self.adjust = adjust  # engineers' thumbs: question -> {(doc, clause or table): offset}
         self._typed: dict[tuple[str, str], Any] = {}  # (doc, table id) -> TypedTable, parsed once
 
     def _match(self, heading: str, text: str, context: list[str] | None, **where: str) -> MatchResult:
@@ -94,7 +96,10 @@ class Toolbox:
                            "parents": view.parents, "children": view.children, "others": view.others})
 
     def search_spec(self, query: str, k: int | None = None, doc: str | None = None) -> ToolResult:
-        hits = self.index.search(query, k or self.settings.top_k, doc)
+        k = k or self.settings.top_k
+        hits = self.index.search(query, 2 * k if self.adjust else k, doc)
+        if self.adjust:
+            hits = rerank(hits, self.adjust(query))[:k]
         summary = "; ".join(f"{h.doc} §{h.clause}" + (f" {h.table}" if h.table else "") for h in hits)
         return ToolResult(summary or "no hits", tuple(hit_citation(h) for h in hits), {"hits": len(hits)})
 
@@ -172,6 +177,15 @@ class Toolbox:
             return StructuredTool.from_function(run, name=name, description=doc, args_schema=schema)
 
         return [wrap(name, getattr(self, name), schema, doc) for name, schema, doc in TOOL_SPECS]
+
+
+def rerank(hits: list[Hit], adjustments: dict[tuple[str, str], float]) -> list[Hit]:
+    """Hits re-ordered by score × (1 + offset): a thumbs-down on an answer to a similar question
+    lowers the chunks it cited, a thumbs-up raises them (offsets are bounded by the store)."""
+    if not adjustments:
+        return hits
+    key = lambda h: adjustments.get((h.doc, h.table or h.clause or ""), 0.0)  # noqa: E731
+    return sorted(hits, key=lambda h: -h.score * (1.0 + key(h)))
 
 
 def row_index(row: Any) -> int | None:

@@ -54,6 +54,11 @@ def _network_guard(request, monkeypatch):
     yield
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and nothing async may run beside Playwright."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test saying why."""
     path = SHARED.joinpath(*parts)

@@ -217,12 +217,14 @@ def eval_qa(
     file: Path = typer.Argument(..., help="QA set, JSON lines (tests/fixtures/qa/qa.jsonl)."),
     errors: bool = typer.Option(False, "--errors", help="List every wrong answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    with_feedback: bool = typer.Option(False, "--with-feedback", help="Thumb every answer (up if right, "
+                                       "down if wrong), ask again with retrieval steered by the thumbs."),
 ) -> None:
     """Offline answers right and cited, per question type, beside a naive RAG baseline."""
     from agent.evaluate_qa import evaluate_qa, failures, summary_table
 
     try:
-        reports, notes = evaluate_qa(file, settings_of(ctx))
+        reports, notes = evaluate_qa(file, settings_of(ctx), with_feedback=with_feedback)
     except (ValueError, OSError, SpecAgentError) as err:
         _fail(str(err))
     if as_json:

@@ -94,8 +94,10 @@ class ChatServer:
         self.log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running while it
+    is open, so it must be closed before any asyncio test runs (e2e tests also run last)."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (apt-get install chromium); browser tests need it")
     from playwright.sync_api import sync_playwright
