@@ -4,7 +4,6 @@ upload a DRM-wrapped file; LLM mode (scripted Ollama, with login), then offline 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from scripted_ollama import ScriptedOllama
 
 from ui.auth import add_user
 
-from .conftest import ROOT, ChatServer, spec_agent
+from .conftest import ChatServer, spec_agent
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +75,7 @@ def test_chat_with_llm_feedback_correction_and_upload(page, index_copy, artifact
             link.click()
             page.get_by_text("Document: ACME-EMC-CS-2026 · page 5").first.wait_for(timeout=10_000)
             page.screenshot(path=str(artifacts / "chat-answer.png"))
-            shutil.copyfile(artifacts / "chat-answer.png", ROOT / "docs" / "screenshots" / "chat.png")
+            # README's docs/screenshots/chat.png is a copy of this artifact, refreshed by hand
             assert ollama.bodies("/api/chat"), "the answer did not come from the (scripted) model"
 
             page.locator(".negative-feedback-off").last.click()
