@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import ollama
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 
 from agent.config import EMBEDDER_KINDS, Settings
 from agent.errors import OllamaUnavailable
+
+if TYPE_CHECKING:  # the chat clients load in about 2 s: only where a chat model is built
+    from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def _same_model(wanted: str, name: str) -> bool:
 def _unreachable(settings: Settings, exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         what = f"did not answer within {settings.ollama_timeout_s:g} s"
-    elif isinstance(exc, ollama.ResponseError):
+    elif type(exc).__name__ == "ResponseError":  # ollama's, without importing the client here
         what = f"answered with an error: {exc.error} (HTTP {exc.status_code})"
     elif isinstance(exc, (ConnectionError, httpx.ConnectError)):
         what = "refused the connection (not running?)"
@@ -157,6 +158,8 @@ def probe_ollama(settings: Settings) -> OllamaStatus:
         return OllamaStatus(
             False, error="offline mode (--offline / SPEC_AGENT_OFFLINE): Ollama is not called."
         )
+    import ollama
+
     client = ollama.Client(host=settings.ollama_host, timeout=settings.ollama_timeout_s)
     try:
         models = [m.model for m in client.list().models if m.model]
@@ -180,7 +183,7 @@ def supports_tools(status: OllamaStatus) -> bool:
     return status.available and "tools" in status.capabilities
 
 
-def make_chat_model(settings: Settings, status: OllamaStatus) -> BaseChatModel:
+def make_chat_model(settings: Settings, status: OllamaStatus) -> "BaseChatModel":
     """A ChatOllama for settings.chat_model; raises OllamaUnavailable when the probe said no."""
     if not status.available:
         raise OllamaUnavailable(

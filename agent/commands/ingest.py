@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from agent.cli import settings_of
 from agent.config import Settings
 from agent.errors import SpecAgentError
-from agent.index import ClauseView, SpecIndex
-from agent.index import Progress as IngestProgress
 from agent.index.refs import looks_like_table
+
+if TYPE_CHECKING:  # the index pulls FAISS, SciPy and LangChain: loaded when a command runs
+    from agent.index import ClauseView, SpecIndex
+    from agent.index import Progress as IngestProgress
 from agent.schema import IngestOutcome, Table, to_dict
 
 
-def open_index(settings: Settings, reindex: bool = False) -> SpecIndex:
+def open_index(settings: Settings, reindex: bool = False) -> "SpecIndex":
+    from agent.index import SpecIndex
+
     """The index the commands work on (tests replace this to inject a parser)."""
     return SpecIndex.open(settings, reindex=reindex)
 
@@ -40,7 +45,7 @@ def table_json(table: Table) -> dict[str, Any]:
             "header": [list(r) for r in table.header], "rows": [list(r) for r in table.rows]}
 
 
-def clause_json(view: ClauseView) -> dict[str, Any]:
+def clause_json(view: "ClauseView") -> dict[str, Any]:
     c = view.clause
     return {
         "doc": c.doc, "clause": c.number, "title": c.title, "page": c.page, "page_label": c.page_label,
@@ -57,14 +62,14 @@ def outcome_line(o: IngestOutcome) -> str:
     return f"{o.status:<10} {o.doc}  ({o.pages} pages, {o.clauses} clauses, {o.tables} tables)"
 
 
-def _progress_bar(console: Console) -> tuple[Progress, Callable[[IngestProgress], None]]:
+def _progress_bar(console: Console) -> tuple[Progress, Callable[["IngestProgress"], None]]:
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]}"), console=console, transient=True,
                    disable=not console.is_terminal)
     task = bar.add_task("parsing", total=None, rate="")
     started = time.perf_counter()
 
-    def update(p: IngestProgress) -> None:
+    def update(p: "IngestProgress") -> None:
         rate = p.pages_done / max(time.perf_counter() - started, 1e-6)
         what = {"parse": f"parsing {Path(p.path).name}", "embed": "embedding", "write": "writing",
                 "done": "done"}[p.stage]
@@ -138,7 +143,7 @@ def show(
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
 
 
-def _clause_text(view: ClauseView) -> str:
+def _clause_text(view: "ClauseView") -> str:
     c = view.clause
     lines = [f"{c.doc} {c.number} {c.title}  (page {c.page_label or c.page})"]
     lines += [" > ".join(f"{n} {t}" for n, t in view.parents)] if view.parents else []
