@@ -65,13 +65,15 @@ def clause(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
 
 
 def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
-    rows = [c for c in evidence if c.table]
-    if not rows:
-        return ""
-    first = rows[0]
+    """The rows found, grouped by table, each table introduced by its id, caption and document."""
     at = data.get("lookup", {}).get("at")
-    head = f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":"
-    return "\n".join([head, *[f"- {c.text} [{c.n}]" for c in rows]])
+    lines: list[str] = []
+    for table in dict.fromkeys(c.table for c in evidence if c.table):
+        rows = [c for c in evidence if c.table == table]
+        first = rows[0]
+        lines.append(f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":")
+        lines += [f"- {c.text} [{c.n}]" for c in rows]
+    return "\n".join(lines)
 
 
 _WORD = re.compile(r"[A-Za-zµ]{3,}|\d+(?:\.\d+)?")

@@ -20,6 +20,7 @@ from agent.tools import Toolbox, ToolResult
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 8
+MAX_TABLES = 2  # tables one value question may answer from (equally fitting captions)
 FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 # Abbreviations engineers type, spelled out so lexical search finds the clause or table.
 ABBREVIATIONS = {
@@ -198,14 +199,22 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
     # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
-    for table in _candidate_tables(toolbox, u, doc):
+    found_score: int | None = None
+    for table, score in _candidate_tables(toolbox, u, doc):
+        if "lookup" in g.data and (found_score is None or score != found_score):
+            break  # a second table only when the question fits it as well as the first ("CE limit")
         for sel, quantity in tries:
             result = _lookup(toolbox, table, sel, quantity, doc, contains)
             if result is not None and result.data.get("rows"):
                 g.add("lookup_table", _args(table, sel, quantity), result)
-                g.data["lookup"] = {"table": result.data["table"], "at": quantity and frequency_label(u),
-                                    "where": sel}
-                return
+                g.data.setdefault("lookup", {"table": result.data["table"], "at": quantity and frequency_label(u),
+                                             "where": sel})
+                found_score = score
+                break
+        if found_score is not None and len({c.table for c in g.evidence}) >= MAX_TABLES:
+            break
+    if "lookup" in g.data:
+        return
     for number in u.clauses[:1]:  # no table row: the clause and its "limit" sub-clauses say it
         result = g.add("get_clause", number, toolbox.get_clause(number, doc))
         limits = [n for n, title in result.data["children"] if "limit" in title.lower()]
@@ -226,9 +235,10 @@ def _args(table: str, where: dict[str, str] | None, at: str | None) -> str:
     return ", ".join(parts)
 
 
-def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> list[str]:
+def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> list[tuple[str, int | None]]:
     """Tables the question names, else the tables of the clauses it names (and their
-    sub-clauses), else the tables that a search for its subject finds."""
+    sub-clauses), else the tables that a search for its subject finds, each with how many of
+    the question's words its caption says (None for tables named directly)."""
     names = list(u.tables)
     for number in u.clauses[:2]:
         try:
@@ -243,9 +253,13 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         hits = [h for h in toolbox.index.search(query + " table limit", 12, doc) if h.table]
         words = _stems(query)
         # the table whose caption and clause title say most of what was asked, search rank second
-        ranked = sorted(enumerate(hits), key=lambda ih: (-len(words & _stems(f"{ih[1].title} {ih[1].text[:200]}")), ih[0]))
-        names = [h.table for _, h in ranked]
-    return list(dict.fromkeys(names))[:4]
+        fit = [len(words & _stems(f"{h.title} {h.text[:200]}")) for h in hits]
+        ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
+        scored = dict.fromkeys(hits[i].table for i in ranked)
+        for i in ranked:
+            scored[hits[i].table] = scored[hits[i].table] if scored[hits[i].table] is not None else fit[i]
+        return list(scored.items())[:4]
+    return [(name, None) for name in dict.fromkeys(names)][:4]
 
 
 def _stems(text: str) -> set[str]:

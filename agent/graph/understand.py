@@ -237,7 +237,7 @@ _WHICH_TEST = re.compile(
     r"\b(which|what)(['’]s)?( (of )?[\w-]+){0,2} tests?\b"
     r"(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
     r"|\bmaps? to\b|\bmap\b.{1,40}\bto\b|\bcorresponds? to\b|\btest (id|type)\b|\bcatalog(ue)?\b"
-    r"|\bequivalent test\b|\bwhich test\b",
+    r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?standards?\b(?! (level|limit))",
     re.IGNORECASE,
 )
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)

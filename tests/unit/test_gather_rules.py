@@ -1,0 +1,88 @@
+"""How a question becomes tool calls: frequencies (edges, ranges), row selectors, tables chosen
+by caption, list quotes for "which clause…" answers — pure rules, then the sample spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings
+from agent.graph.extractive import best_sentence
+from agent.graph.gather import frequency, frequency_label, selector, topic_of
+from agent.graph.understand import understand
+from agent.service import Assistant
+
+SAMPLE = Path(__file__).resolve().parents[2] / "agent" / "data" / "sample" / "ACME-EMC-CS-2026.pdf"
+
+
+@pytest.mark.parametrize("question, lookup, label", [
+    ("RE limit at 100 MHz?", "100 MHz", "100 MHz"),
+    ("tuner positions above 600 MHz", "600.06 MHz", "above 600 MHz"),
+    ("absorption below 250 MHz", "249.975 MHz", "below 250 MHz"),
+    ("dwell time, 150 kHz - 30 MHz?", "2121320.344 Hz", "150 kHz - 30 MHz"),
+    ("what is Table VIII level 3?", None, None),
+])
+def test_frequency_for_lookup_and_as_said(question, lookup, label):
+    u = understand(question)
+    assert frequency(u) == lookup
+    assert frequency_label(u) == label
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Us and required class for pulse 2a", {"pulse": "2a"}),
+    ("BCI current for level 3 at 100 MHz", {"level": "3"}),
+    ("limit in the FM band", {"band": "FM"}),
+    ("what is the limit at 30 MHz", None),
+])
+def test_row_selector(question, expected):
+    assert selector(question) == expected
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("461F para 5.20 - what's the equivalent test in our catalogue?", "which_test"),
+    ("Which standard applies to clause 9.1?", "which_test"),
+    ("map RS101 / 5.19 to the test catalogue", "which_test"),
+    ("What is the test voltage of level 3?", "table_value"),
+    ("Us and required class for pulse 2a", "table_value"),
+    ("what test equipment does 5.12.3.2 list?", "clause"),
+])
+def test_intent_wording(question, intent):
+    assert understand(question).intent == intent
+
+
+def test_topic_drops_question_words():
+    assert topic_of("Which clause covers ESD on unpowered parts?") == "ESD unpowered parts"
+
+
+def test_best_sentence_skips_the_heading_and_keeps_the_list_it_opens():
+    text = ("4.3.1 Measurement tolerances\nUnless otherwise stated, the tolerance shall be as follows:\n"
+            "a. Distance: ±5%\nb. Frequency: ±2%\nThe next sentence is about something else.")
+    quote = best_sentence(text, "what is the frequency tolerance?", "4.3.1 Measurement tolerances")
+    assert quote == ("Unless otherwise stated, the tolerance shall be as follows: a. Distance: ±5% "
+                     "b. Frequency: ±2%")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory) -> Assistant:
+    root = tmp_path_factory.mktemp("gather")
+    a = Assistant.open(Settings(index_dir=root, embedder="lsa", offline=True))
+    a.ingest([str(SAMPLE)])
+    return a
+
+
+def test_equally_fitting_tables_both_answer(assistant):
+    r = assistant.ask("what is the CE limit in the MW band?", "t1")
+    assert [(c["table"], c["row"]) for c in r.citations] == [("Table 8-2", 1), ("Table 8-1", 1)]
+    assert "Quasi-peak limit dB(µV): 41" in r.answer and "Quasi-peak limit dB(µA): 13" in r.answer
+
+
+def test_the_caption_that_says_the_abbreviation_wins(assistant):
+    r = assistant.ask("what is the RE limit at 100 MHz?", "t2")
+    assert [(c["table"], c["row"]) for c in r.citations] == [("Table 8-3", 4)]
+    assert "Peak limit dB(µV/m): 32 [1]" in r.answer
+
+
+def test_edge_and_sign_as_printed(assistant):
+    r = assistant.ask("Us and required class for pulse 2a", "t3")
+    assert "Pulse: 2a; Us (V): +50; Test time / pulses: 500 pulses; Class: B [1]" in r.answer
