@@ -208,16 +208,20 @@ def _squash(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
-def table_markdown(table: Table) -> str:
-    """A table as a markdown table (header rows merged), empty cells kept."""
+def table_markdown(table: Table, bold_title: bool = False) -> str:
+    """A table as a markdown table under its id and caption (header rows merged per column),
+    empty cells kept in their column; pipes and line breaks in cells neutralised."""
     width = max([len(r) for r in (*table.header, *table.rows)] or [0])
+    title = (f"**{table.id}** {table.caption}" if bold_title else f"{table.id} {table.caption}").strip()
     if not width:
-        return f"{table.id} {table.caption}".strip()
-    pad = lambda r: [str(c).replace("|", "/").replace("\n", " ") for c in r] + [""] * (width - len(r))  # noqa: E731
-    header = [" ".join(filter(None, col)).strip() for col in zip(*[pad(h) for h in table.header])] \
+        return title
+
+    def pad(row: tuple[str, ...]) -> list[str]:
+        return [" ".join(str(c).replace("|", "/").split()) for c in row] + [""] * (width - len(row))
+
+    header = [" ".join(filter(None, col)) for col in zip(*[pad(h) for h in table.header])] \
         if table.header else [""] * width
-    lines = [f"{table.id} {table.caption}".strip(), "| " + " | ".join(header) + " |",
-             "|" + "---|" * width]
+    lines = [title + ("\n" if bold_title else ""), "| " + " | ".join(header) + " |", "|" + "---|" * width]
     lines += ["| " + " | ".join(pad(r)) + " |" for r in table.rows]
     return "\n".join(lines)
 

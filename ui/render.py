@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.schema import Table
+from agent.tools import table_markdown as agent_table_markdown
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,7 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def table_markdown(table: Table) -> str:
     """A specification table as printed: bold id and caption, then every row, empty cells kept."""
-    width = max([len(r) for r in (*table.header, *table.rows)] or [0])
-    title = f"**{table.id}** {table.caption}".strip()
-    if not width:
-        return title
-    pad = lambda r: [str(c) for c in r] + [""] * (width - len(r))
-    header = [" ".join(filter(None, (c.strip() for c in col))) for col in zip(*[pad(h) for h in table.header])] \
-        if table.header else [""] * width
-    return title + "\n\n" + markdown_table(header, [pad(r) for r in table.rows])
+    return agent_table_markdown(table, bold_title=True)
 
 
 def where(c: Mapping[str, Any]) -> str:

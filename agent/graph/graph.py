@@ -22,7 +22,7 @@ from agent import prompts
 from agent.config import Settings
 from agent.graph import extractive
 from agent.graph.budget import fit_evidence
-from agent.graph.gather import Gathered, gather
+from agent.graph.gather import gather
 from agent.graph.state import (AgentState, citations, step, understanding_from_dict,
                                understanding_to_dict)
 from agent.graph.understand import merge_followup, understand
