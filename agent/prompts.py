@@ -77,6 +77,8 @@ def evidence_line(c: Citation) -> str:
     page = c.page_label or c.page
     if page is not None:
         where.append(f"p. {page}")
+    elif c.position is not None:
+        where.append(f"paragraph {c.position}")
     if c.table:
         where.append(c.table if c.table.lower().startswith("table") else f"Table {c.table}")
     if c.row is not None:

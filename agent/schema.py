@@ -98,6 +98,7 @@ class Citation:
     text: str
     row: int | None = None
     page_label: str | None = None
+    position: int | None = None  # DOCX: the heading paragraph's index in body order (no pages)
 
 
 def to_dict(record: Any) -> dict[str, Any]:

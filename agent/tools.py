@@ -41,7 +41,8 @@ class ToolResult:
 def clause_citation(clause: Clause, text: str | None = None) -> Citation:
     body = clause.text if text is None else text
     return Citation(n=0, doc=clause.doc, clause=clause.number, title=clause.title, page=clause.page,
-                    page_label=clause.page_label, table=None, text=body[:CLAUSE_TEXT_CHARS])
+                    page_label=clause.page_label, table=None, text=body[:CLAUSE_TEXT_CHARS],
+                    position=clause.position)
 
 
 def table_citation(table: Table, text: str, row: int | None = None) -> Citation:

@@ -82,6 +82,8 @@ def where(c: Mapping[str, Any]) -> str:
     page = c.get("page_label") or c.get("page")
     if page:
         parts.append(f"p. {page}")
+    elif c.get("position") is not None:  # DOCX: the heading's paragraph number
+        parts.append(f"¶ {c['position']}")
     return " ".join(p for p in parts if p)
 
 

@@ -23,6 +23,8 @@ def where(c: Citation) -> str:
     if c.page is not None:
         label = f" (printed {c.page_label})" if c.page_label and c.page_label != str(c.page) else ""
         parts.append(f"p. {c.page}{label}")
+    elif c.position is not None:  # DOCX: no pages; the heading's paragraph number in the body
+        parts.append(f"paragraph {c.position}")
     return ", ".join(parts)
 
 

@@ -86,3 +86,15 @@ def test_the_caption_that_says_the_abbreviation_wins(assistant):
 def test_edge_and_sign_as_printed(assistant):
     r = assistant.ask("Us and required class for pulse 2a", "t3")
     assert "Pulse: 2a; Us (V): +50; Test time / pulses: 500 pulses; Class: B [1]" in r.answer
+
+
+def test_a_docx_clause_is_cited_by_paragraph(tmp_path):
+    """DOCX has no pages: the citation names the heading's paragraph in body order."""
+    a = Assistant.open(Settings(index_dir=tmp_path, embedder="lsa", offline=True))
+    [outcome] = a.ingest([str(SAMPLE.with_suffix(".docx"))])
+    assert outcome.status == "added"
+    clause = a.index.get_clause("9.1", "ACME-EMC-CS-2026").clause
+    r = a.ask("which test does 9.1 require?", "docx")
+    assert [(c["clause"], c["page"], c["position"]) for c in r.citations] == [("9.1", None, clause.position)]
+    assert f"[1] ACME-EMC-CS-2026 §9.1, paragraph {clause.position}" in r.answer
+    assert [t["id"] for t in r.tests] == [6]
