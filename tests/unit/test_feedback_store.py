@@ -103,7 +103,7 @@ def test_answer_log_round_trip_accepts_records(store):
                            citations=[cite], tests=["RS103"])
     a = FeedbackStore(store.path).answer(aid)
     expected = {"n": 1, "doc": "MIL-STD-461G", "clause": "5.21", "title": "RS103", "page": 120,
-                "table": None, "text": "t", "row": None, "page_label": None}
+                "table": None, "text": "t", "row": None, "page_label": None, "position": None}
     assert (a.question, a.answer, a.thread_id, a.mode) == (Q, "RS103 [1]", "t1", "rag")
     assert a.evidence == (expected,) and a.citations == (expected,) and a.tests == ("RS103",)
 
