@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Self
 
 import pytest
+from conftest import copy_index
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,21 +35,12 @@ def spec_agent(index: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, check=True)
 
 
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory) -> Path:
-    """An index of the sample spec, ingested once through the CLI (each test copies it)."""
+@pytest.fixture
+def index_copy(sample_index_master, tmp_path) -> Path:
+    """A private copy of the sample spec's index (the chat writes threads and feedback there)."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (apt-get install chromium); browser tests need it")
-    index = tmp_path_factory.mktemp("sample-index")
-    spec_agent(index, "ingest", "--embedder", "lsa", str(SAMPLE_PDF))
-    return index
-
-
-@pytest.fixture
-def index_copy(sample_index, tmp_path) -> Path:
-    target = tmp_path / "index"
-    shutil.copytree(sample_index, target)
-    return target
+    return copy_index(sample_index_master, tmp_path / "index")
 
 
 class ChatServer:

@@ -3,10 +3,10 @@ a thumbs-up raises them, removing the thumb restores the order (offline assistan
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_index
 
 from agent.config import Settings
 from agent.schema import Hit
@@ -17,17 +17,10 @@ SAMPLE = Path(__file__).resolve().parents[2] / "agent" / "data" / "sample" / "AC
 QUESTION = "Which clause covers the immunity to portable transmitters?"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("steer")
-    Assistant.open(Settings(index_dir=root, embedder="lsa", offline=True)).ingest([str(SAMPLE)])
-    return root
-
-
 @pytest.fixture
-def assistant(built, tmp_path) -> Assistant:
-    shutil.copytree(built, tmp_path / "index")
-    return Assistant.open(Settings(index_dir=tmp_path / "index", embedder="lsa", offline=True))
+def assistant(sample_index_master, tmp_path) -> Assistant:
+    index = copy_index(sample_index_master, tmp_path / "index")
+    return Assistant.open(Settings(index_dir=index, embedder="lsa", offline=True))
 
 
 def cited_clauses(assistant: Assistant, question: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import copy_index
 
 from agent.config import Settings
 from agent.graph.extractive import best_sentence
@@ -64,11 +65,9 @@ def test_best_sentence_skips_the_heading_and_keeps_the_list_it_opens():
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory) -> Assistant:
-    root = tmp_path_factory.mktemp("gather")
-    a = Assistant.open(Settings(index_dir=root, embedder="lsa", offline=True))
-    a.ingest([str(SAMPLE)])
-    return a
+def assistant(sample_index_master, tmp_path_factory) -> Assistant:
+    index = copy_index(sample_index_master, tmp_path_factory.mktemp("gather") / "index")
+    return Assistant.open(Settings(index_dir=index, embedder="lsa", offline=True))
 
 
 def test_equally_fitting_tables_both_answer(assistant):

@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 import pytest
+from conftest import copy_index
 
 from agent.errors import NotFound
 from agent.index import Progress
@@ -327,15 +328,12 @@ async def test_chainlit_answer_streams_then_sends_side_elements():
 # -- the real assistant, offline, over the sample spec ---------------------------------------
 
 @pytest.fixture(scope="module")
-def sample_assistant(tmp_path_factory):
+def sample_assistant(sample_index_master, tmp_path_factory):
     from agent.config import Settings
     from agent.service import Assistant
 
-    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), embedder="lsa", offline=True)
-    assistant = Assistant.open(settings)
-    outcomes = assistant.ingest([str(SAMPLE_PDF)])
-    assert [o.status for o in outcomes] == ["added"]
-    return assistant
+    index = copy_index(sample_index_master, tmp_path_factory.mktemp("ui") / "index")
+    return Assistant.open(Settings(index_dir=index, embedder="lsa", offline=True))
 
 
 async def test_real_offline_assistant_answers_which_test_with_a_source(sample_assistant):
