@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.config import Settings
-from agent.evaluate_qa import load_qa, prepare_index
+from agent.evaluate.qa_set import load_qa
+from agent.evaluate.run import prepare_index
 from agent.service import Assistant
 
 DOCS = ["MIL-STD-461F", "MIL-STD-461G", "ACME-EMC-CS-2026"]

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -214,28 +214,44 @@ def _learning_curve(records, matcher, name: str, values: list[str], as_json: boo
 @eval_app.command("qa")
 def eval_qa(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="QA set, JSON lines (tests/fixtures/qa/qa.jsonl)."),
+    file: Path = typer.Argument(..., help="Question set, JSON lines (tests/fixtures/qa/*.jsonl)."),
+    docs: Optional[list[Path]] = typer.Option(None, "--docs", help="The documents' files (PDF/DOCX, "
+                                              "named by their stem); default: the question file's "
+                                              "folder, the sample, ../shared/corpus."),
     errors: bool = typer.Option(False, "--errors", help="List every wrong answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    unscoped: bool = typer.Option(False, "--unscoped", help="Also ask every question without scoping "
+                                  "it to its document (as typed in a chat over all documents)."),
     with_feedback: bool = typer.Option(False, "--with-feedback", help="Thumb every answer (up if right, "
                                        "down if wrong), ask again with retrieval steered by the thumbs."),
 ) -> None:
-    """Offline answers right and cited, per question type, beside a naive RAG baseline."""
-    from agent.evaluate_qa import evaluate_qa, failures, summary_table
+    """Offline answers right and cited, and evidence holding the value, per kind, beside a naive
+    RAG baseline; table recall per document."""
+    from agent.evaluate.run import evaluate_qa, failures, recall_lines, summary_table
 
+    for path in docs or ():
+        if not path.is_file():
+            _fail(f"{path}: no such file; give the PDF or DOCX files the questions are about")
     try:
-        reports, notes = evaluate_qa(file, settings_of(ctx), with_feedback=with_feedback)
+        result = evaluate_qa(file, settings_of(ctx), files=docs or (), with_feedback=with_feedback,
+                             unscoped=unscoped)
     except (ValueError, OSError, SpecAgentError) as err:
         _fail(str(err))
     if as_json:
-        typer.echo(json.dumps({"data": str(file), "notes": notes, **{r.name: r.summary() for r in reports}}))
+        typer.echo(json.dumps({"data": str(file), "notes": result.notes,
+                               **{r.name: r.summary() for r in result.reports},
+                               "table_recall": {r.doc: {"printed": len(r.printed), "indexed": len(r.indexed),
+                                                        "missing": list(r.missing)} for r in result.recall}},
+                              ensure_ascii=False))
         return
     console = Console()
-    for note in notes:
+    for note in result.notes:
         console.print(f"note: {note}")
-    console.print(summary_table(reports))
+    console.print(summary_table(result.reports))
+    for line in recall_lines(result.recall):
+        console.print(line)
     if errors:
-        for report in reports[:1]:
+        for report in result.reports[:1]:
             console.print("\n".join(failures(report)) or "no wrong answers")
 
 

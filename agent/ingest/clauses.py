@@ -12,6 +12,8 @@ Public API:
 - `plausible_step(prev, number) -> bool`: may `number` follow heading `prev` in document order?
 - `select_headings(numbers, weights=None) -> list[int]`: indices of the candidate headings that
   form the heaviest plausible sequence (drops cross-references that happen to start a line).
+- `split_run_in(title) -> (title, body)`: a run-in heading's title and the sentence that follows
+  it on the same line ("Shielding effectiveness.  The facility HEMP shield …").
 - `ClauseBuilder`: feed `heading(...)`, `text(...)`, `table(...)`, `figure(...)` in document
   order; `build()` returns `Clause` records with `parents` chains; text before the first heading
   is kept in `.preamble` (no clause is invented for it).
@@ -33,7 +35,7 @@ _ANNEX = re.compile(
     r"(?:[ \t\u00a0]*[-–—:.][ \t\u00a0]*|[ \t\u00a0]+)?(?P<title>.*)$",
     re.IGNORECASE,
 )
-_QUALIFIER = re.compile(r"^\((?:normative|informative)\)\s*", re.IGNORECASE)
+QUALIFIER = re.compile(r"^\((?:normative|informative)\)\s*", re.IGNORECASE)
 _TOC = re.compile(r"(?:\.{4,}|(?:\. ){4,}|…{2,}|_{4,})\s*\.?\s*[0-9ivxlcIVXLC]{1,5}\s*$")
 _TOC_TAB = re.compile(r"\S\s*\t\s*[0-9]{1,4}\s*$")
 _UNITS = {
@@ -52,6 +54,18 @@ _MAX_TITLE = 160
 _REF_TITLE = re.compile(r"^\((?:\d{1,2}(?:\.\d{1,3})*|[A-Z]\.\d[\d.]*)\)\s+[A-Za-z]")
 
 
+_RUN_IN = re.compile(r"^(?P<title>[^.]{3,80}?[a-z0-9)\]])\.\s+(?P<body>[A-Z(\d].*)$")
+
+
+def split_run_in(title: str) -> tuple[str, str]:
+    """("Shielding effectiveness", "The facility HEMP shield …") of a run-in heading; a title with
+    no sentence after it comes back whole with an empty body."""
+    match = _RUN_IN.match(title)
+    if not match or len(match["title"].split()) > 12:
+        return title, ""
+    return match["title"].strip(), match["body"].strip()
+
+
 def is_toc_line(line: str) -> bool:
     """A table-of-contents entry: dot leaders (or a tab) before a trailing page number."""
     text = line.rstrip()
@@ -63,7 +77,7 @@ def split_heading_raw(line: str) -> tuple[str, str] | None:
     text = line.replace("\u00a0", " ").strip()
     match = _ANNEX.match(text)
     if match:
-        title = _QUALIFIER.sub("", match["title"].strip())
+        title = QUALIFIER.sub("", match["title"].strip())
         return f"{match['kind'].capitalize()} {match['letter'].upper()}", _clean_title(title)
     match = _ALPHA.match(text) or _NUMERIC.match(text)
     if not match:

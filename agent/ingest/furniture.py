@@ -30,6 +30,7 @@ _PAGE_NO = re.compile(
 )
 _LEADING_NO = re.compile(r"^(?P<n>\d{1,4})\s+(?=\S)")  # "27 10 December 2007"
 _TRAILING_NO = re.compile(r"(?<=\D)\s+(?:page\s+)?(?P<n>\d{1,4})$", re.IGNORECASE)  # "ACME spec 12"
+_DASHED_NO = re.compile(r"[\u2013\u2014-]\s*(?P<n>\d{1,4})\s*[\u2013\u2014-]\s*$")  # "© IEC 2015 – 27 –"
 MARGIN = 0.12  # top and bottom share of the page height where furniture may sit
 MIN_SHARE = 0.1  # share of pages a recurring row must appear on
 BAND_TEXT_MAX = 40
@@ -57,7 +58,7 @@ def _key(text: str) -> str:
         return "<page>"
     text = re.sub(r"\s+", " ", text.strip().lower())
     text = _LEADING_NO.sub("<page> ", text)
-    return _TRAILING_NO.sub(" <page>", text)
+    return re.sub(r"\d+", "#", _TRAILING_NO.sub(" <page>", text))  # "© IEC 2015 – 27 –", dates
 
 
 def _label_candidates(text: str) -> list[str]:
@@ -66,7 +67,7 @@ def _label_candidates(text: str) -> list[str]:
     if found:
         return [found]
     text = text.strip()
-    return [m["n"] for m in (_LEADING_NO.match(text), _TRAILING_NO.search(text)) if m]
+    return [m["n"] for m in (_LEADING_NO.match(text), _TRAILING_NO.search(text), _DASHED_NO.search(text)) if m]
 
 
 def _choose_labels(candidates: list[list[str]]) -> list[str | None]:

@@ -28,12 +28,19 @@ if hasattr(pymupdf, "no_recommend_layout"):
 
 from agent.config import Settings
 from agent.errors import Corrupt, Encrypted, Scanned
-from agent.ingest.clauses import ClauseBuilder, is_toc_line, select_headings, split_heading
+from agent.ingest.clauses import (
+    QUALIFIER,
+    ClauseBuilder,
+    is_toc_line,
+    select_headings,
+    split_heading,
+    split_run_in,
+)
 from agent.ingest.furniture import find_furniture
 from agent.ingest.pdf_tables import (
     RawTable,
     has_caption,
-    is_ruled,
+    has_grid,
     merge_continued,
     page_tables,
     split_caption,
@@ -47,7 +54,9 @@ FIGURE = re.compile(rf"^\s*(?:FIGURE\s+{_FIG_ID}(?:[.:]|\s|$)|(?:Figure|Fig\.)\s
 _NUMBER_ONLY = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,3})*\.?|[A-Z](?:\.\d{1,3})+\.?)\s*$")
 _TOC_TITLE = re.compile(r"^\s*(?:table of )?contents|^\s*list of (?:figures|tables)|^\s*inhalt", re.IGNORECASE)
 _TEXT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES
-WEAK = 0.3  # weight of a heading candidate set in body font (bold or larger ones weigh 1)
+CHANGE_BARS = {"|", "||", "\u2502", "\u00a6"}  # revision bars in the margin, not text
+WEAK = 0.3
+BELOW_GAP = 40  # points between a table's bottom and a caption printed below it  # weight of a heading candidate set in body font (bold or larger ones weigh 1)
 
 
 @dataclass
@@ -108,7 +117,7 @@ def _page_rows(page: pymupdf.Page) -> list[Row]:
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         for line in block.get("lines", ()):
             spans = [s for s in line["spans"] if s["text"].strip()]
-            if spans:
+            if spans and "".join(s["text"] for s in spans).strip() not in CHANGE_BARS:
                 lines.append((line["bbox"], spans, abs(line["dir"][1]) > 0.1))
     lines.sort(key=lambda item: (round(item[0][1]), item[0][0]))
     rows: list[list] = []
@@ -139,10 +148,21 @@ def _same_row(row: list, bbox: tuple) -> bool:
 def _row(bbox: list, parts: list) -> Row:
     parts.sort(key=lambda p: p[0])
     spans = [s for _, ss in parts for s in ss]
-    text = re.sub(r"\s+", " ", " ".join("".join(s["text"] for s in ss).strip() for _, ss in parts)).strip()
+    text = re.sub(r"\s+", " ", " ".join(_spans_text(ss) for _, ss in parts)).strip()
     first = spans[0]
     bold = bool(first["flags"] & 16) or "bold" in first["font"].lower()
     return Row(text, *bbox, bold=bold, size=max(s["size"] for s in spans))
+
+
+def _spans_text(spans: list[dict]) -> str:
+    """Spans of one line joined; a visible gap between two spans is a space even where the PDF
+    positions words instead of printing the space ("A.4" and "GENERAL" set apart)."""
+    out = spans[0]["text"]
+    for prev, span in zip(spans, spans[1:]):
+        gap = span["bbox"][0] - prev["bbox"][2]
+        joint = out[-1:] + span["text"][:1]
+        out += (" " if gap > 0.2 * span["size"] and not joint.isspace() and " " not in joint else "") + span["text"]
+    return out.strip()
 
 
 def _labels(doc: pymupdf.Document, printed: tuple[str | None, ...]) -> list[str | None]:
@@ -167,34 +187,94 @@ def _toc_pages(pages: list[list[Row]]) -> set[int]:
 def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int]) -> dict[int, list[RawTable]]:
     """Ruled tables per page index, with ids and captions from caption rows above (or below).
 
-    find_tables runs on pages with a caption row, on ruled pages right after a page with a table
-    (continued tables) and, in documents that never caption a table, on every ruled page."""
-    captioned = [p not in toc and has_caption([r.text for r in rows]) for p, rows in enumerate(pages)]
-    any_caption = any(captioned)
+    find_tables runs on pages with a caption row and on pages whose ruling lines form a grid
+    with text in it (has_grid), so uncaptioned and oddly captioned tables are found too."""
     found: dict[int, list[RawTable]] = {}
     for p, rows in enumerate(pages):
         if p in toc:
             continue
-        runs_on = p - 1 in found and max(t.bbox[3] for t in found[p - 1]) > 0.7 * doc[p - 1].rect.height
-        if not (captioned[p] or ((runs_on or not any_caption) and is_ruled(doc[p]))):
+        words = doc[p].get_text("words")
+        if not (has_caption([r.text for r in rows]) or has_grid(doc[p], words)):
             continue
-        tabs = page_tables(doc[p], doc[p].get_text("words"))
-        captions = [(r, split_caption(r.text)) for r in rows]
-        captions = [(r, c) for r, c in captions if c]
-        for tab in tabs:
-            _caption(tab, captions)
+        tabs = sorted(page_tables(doc[p], words), key=lambda t: t.bbox[1])
+        captions = _captions(rows, tabs)
+        for k, tab in enumerate(tabs):
+            _caption(tab, captions, tabs)
+            if not tab.id and k and tabs[k - 1].id and not _caption_between(rows, tabs[k - 1], tab):
+                tab.id, tab.caption, tab.continued = tabs[k - 1].id, tabs[k - 1].caption, True
+        tabs = [t for t in tabs if t.id or not _figure_caption_near(rows, t)]
         if tabs:
             found[p] = tabs
     return found
 
 
-def _caption(tab: RawTable, captions: list) -> None:
-    above = [(r, c) for r, c in captions if r.y1 <= tab.bbox[1] + 2]
-    below = [(r, c) for r, c in captions if r.y0 >= tab.bbox[3] - 2 and r.y0 - tab.bbox[3] < 40]
-    beside = [(r, c) for r, c in captions if r.y1 - r.y0 > 3 * (r.x1 - r.x0)  # rotated caption
-              and r.y0 < tab.bbox[3] and r.y1 > tab.bbox[1]]
-    pick = (max(above, key=lambda rc: rc[0].y1, default=None)
-            or min(below, key=lambda rc: rc[0].y0, default=None) or next(iter(beside), None))
+def _figure_caption_near(rows: list[Row], tab: RawTable) -> bool:
+    """A figure caption just below (or above) an uncaptioned grid: a drawing, not a table."""
+    return any(FIGURE.match(r.text) and (0 <= r.y0 - tab.bbox[3] < BELOW_GAP or 0 <= tab.bbox[1] - r.y1 < 15)
+               for r in rows)
+
+
+def _caption_between(rows: list[Row], upper: RawTable, lower: RawTable) -> bool:
+    """Is a caption printed between two tables of a page (else the lower one, uncaptioned, is
+    the second part of the upper one)?"""
+    return any(upper.bbox[3] - 2 <= r.y0 and r.y1 <= lower.bbox[1] + 2 and split_caption(r.text) for r in rows)
+
+
+def _captions(rows: list[Row], tabs: list[RawTable]) -> list[tuple[Row, tuple[str, str, bool]]]:
+    """Caption rows of a page, each with its title completed from the rows that carry it on:
+    a title set on the next row ("Table A4/1" / "Requirements …") or wrapped over two rows."""
+    out = []
+    outside = [r for r in rows if not _inside(r, tabs)]
+    for i, row in enumerate(outside):
+        found = split_caption(row.text)
+        if not found:
+            continue
+        ident, caption, continued = found
+        last = row
+        for nxt in outside[i + 1: i + 3]:
+            if not _carries_caption(last, nxt, caption, tabs):
+                break
+            caption = f"{caption} {nxt.text}".strip() if caption else nxt.text.strip()
+            last = nxt
+        caption = caption[:-1].rstrip() if caption.endswith(".") else caption
+        out.append((Row(row.text, row.x0, row.y0, max(row.x1, last.x1), last.y1, row.bold, row.size),
+                    (ident, caption, continued)))
+    return out
+
+
+def _carries_caption(row: Row, nxt: Row, caption: str, tabs: list[RawTable]) -> bool:
+    """Does `nxt` carry on the caption of `row`: close below it, same weight, no table between,
+    not a caption, heading or figure itself, and short like a title?"""
+    height = row.y1 - row.y0
+    if nxt.y0 - row.y1 > 0.9 * height or nxt.y0 < row.y0 or len(nxt.text) > 120:
+        return False
+    if split_caption(nxt.text) or split_heading(nxt.text) or FIGURE.match(nxt.text):
+        return False
+    if any(row.y1 <= t.bbox[1] <= nxt.y0 for t in tabs):
+        return False
+    if not caption:
+        return True  # the title stands on its own row
+    return nxt.bold == row.bold and not caption.endswith(".") and abs(nxt.size - row.size) < 0.6
+
+
+def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
+    """Give `tab` the nearest free caption above it (no other table between), or the one just
+    below it when that one is much closer, or a rotated caption beside it."""
+    top, bottom = tab.bbox[1], tab.bbox[3]
+    between = lambda y0, y1: any(t is not tab and y0 - 1 <= (t.bbox[1] + t.bbox[3]) / 2 <= y1 + 1 for t in tabs)
+    above = [(top - r.y1, (r, c)) for r, c in captions if r.y1 <= top + 2 and not between(r.y1, top)]
+    below = [(r.y0 - bottom, (r, c)) for r, c in captions
+             if r.y0 >= bottom - 2 and r.y0 - bottom < BELOW_GAP and not between(bottom, r.y0)]
+    beside = [(0.0, (r, c)) for r, c in captions if r.y1 - r.y0 > 3 * (r.x1 - r.x0)  # rotated caption
+              and r.y0 < bottom and r.y1 > top]
+    near_above = min(above, key=lambda d: d[0], default=None)
+    near_below = min(below, key=lambda d: d[0], default=None)
+    if near_below is not None and (near_above is None or near_below[0] * 3 < near_above[0]):
+        pick = near_below[1]
+    elif near_above is not None:
+        pick = near_above[1]
+    else:
+        pick = beside[0][1] if beside else None
     if pick is not None:
         captions.remove(pick)
         tab.id, tab.caption, tab.continued = pick[1]
@@ -241,10 +321,18 @@ def _candidates(items: list[tuple], body: float) -> list[tuple[int, str, str, fl
             continue
         number, title = found
         strong = row.bold or row.size > body + 0.5
-        cont = items[i + used][2] if i + used < len(items) and items[i + used][0] == "row" else None
-        if cont is not None and _continues(row, title, cont, strong):
-            title = (f"{title} {cont.text}" if title else cont.text).rstrip(" .")
-            used += 1
+        last = row
+        for _ in range(2):  # "Annex B" / "(normative)" / "Emission limits"
+            cont = items[i + used][2] if i + used < len(items) and items[i + used][0] == "row" else None
+            if cont is not None and not title and QUALIFIER.fullmatch(cont.text.strip()):
+                used, last = used + 1, cont  # "(normative)" under "Annex B": the title comes next
+                continue
+            if cont is None or not _continues(last, title, cont, strong):
+                break
+            title = QUALIFIER.sub("", (f"{title} {cont.text}" if title else cont.text)).strip().rstrip(" .")
+            used, last = used + 1, cont
+            if title:
+                break
         out.append((i, number, title, 1.0 if strong else WEAK, used))
     return out
 
@@ -277,7 +365,9 @@ def _build(items: list[tuple], labels: list[str | None], name: str, body: float)
                 builder.table(thing.id)
         elif i in chosen:
             _, number, title, _, used = chosen[i]
+            title, body = split_run_in(title)
             builder.heading(number, title, page=p + 1, page_label=labels[p])
+            builder.text(body)
             skip = used - 1
         elif FIGURE.match(thing.text):
             builder.figure(thing.text)

@@ -1,15 +1,19 @@
 """Ruled tables of a PDF page (PyMuPDF `find_tables`), their captions, and continued tables.
 
 Public API:
-- `CAPTION`: regex of a table caption row ("TABLE VIII.  ESD test levels.", "Table 7-1: Limits").
-- `split_caption(text) -> (id, caption) | None`: ("TABLE VIII", "ESD test levels").
-- `has_caption(rows_text)`, `is_ruled(page)`: cheap tests whether `find_tables` is worth running
-  (slow: ~0.1-0.2 s a page); the caller runs it on pages with a caption, on ruled pages after
-  a table (continuations), and on ruled pages of documents that never caption tables.
+- `CAPTION`: regex of a table caption row ("TABLE VIII.  ESD test levels.", "Table 7-1: Limits",
+  "Table B.2 – Limits …", "TABLE B-II.", "Table A4/1" with its title on the next row).
+- `split_caption(text) -> (id, caption, continued) | None`: ("TABLE VIII", "ESD test levels", False);
+  references in running text ("Table 5 gives …") are not captions.
+- `has_caption(rows_text)`, `has_grid(page, words)`: cheap tests whether `find_tables` is worth
+  running (slow: ~0.1-0.2 s a page); the caller runs it on pages with a caption and on every
+  page whose ruling lines form a grid with text in it.
 - `page_tables(page, words) -> list[RawTable]`: the page's tables, cells as strings (empty cells
-  stay ""), multi-line cell text joined with a space, header rows counted.
-- `merge_continued(tables) -> list[RawTable]`: joins "TABLE V ... - Continued" parts (and
-  caption-less tables whose header repeats the previous one) into one table.
+  stay ""), multi-line cell text joined with a space, header rows counted; a body cell that
+  spans rows (or columns) gives its text to every cell it covers.
+- `merge_continued(tables) -> list[RawTable]`: joins continued parts ("TABLE V … - Continued",
+  "Table 2 (continued)", or an uncaptioned table right after a table with as many columns, on
+  the same page or at the top of the next) into one table, a repeated header dropped.
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ if hasattr(pymupdf, "no_recommend_layout"):
 log = logging.getLogger(__name__)
 
 CAPTION = re.compile(
-    r"^\s*(?P<id>(?:TABLE|Table|Tab\.)\s+(?:[A-Z]{1,2}-)?(?:[IVXLC]+|\d+(?:[-.]\d+)*[A-Za-z]?))"
-    r"(?:\s*[.:\u2013\u2014-]\s*|\s+)(?P<caption>\S.*)?$"
+    r"^\s*(?P<id>(?:TABLE|Table|Tab\.)\s+(?:(?:[A-Z]{1,2}[.\-]?)?\d+(?:[./\-]\d+)*[a-z]?(?![\w/])"
+    r"|(?:[A-Z]{1,2}-)?[IVXLC]+\b(?![.\-/]\d)))"
+    r"(?P<sep>\s*[.:\u2013\u2014-]\s*|\s+)?(?P<caption>\S.*)?$"
 )
 _CONTINUED = re.compile(r"[\s(\u2013\u2014-]*\(?\s*continued\s*\)?\.?\s*$", re.IGNORECASE)
 _USE_LAYOUT = "use_layout" in inspect.signature(pymupdf.table.find_tables).parameters
-MIN_RULES = 3  # horizontal and vertical ruling segments before a page counts as ruled
+MIN_CROSSINGS = 6  # ruling crossings before a page may hold a table (a frame has 4)
 
 
 @dataclass
@@ -61,6 +66,8 @@ def split_caption(text: str) -> tuple[str, str, bool] | None:
     match = CAPTION.match(text.strip())
     if not match:
         return None
+    if match["caption"] and not (match["sep"] or "").strip() and match["caption"][0].islower():
+        return None  # "Table 5 gives the limits": a reference in running text
     caption = (match["caption"] or "").strip()
     continued = bool(_CONTINUED.search(caption)) or caption.lower() == "continued"
     caption = _CONTINUED.sub("", caption).strip() if continued else caption
@@ -72,20 +79,44 @@ def has_caption(rows_text: list[str]) -> bool:
     return any(split_caption(t) for t in rows_text)
 
 
-def is_ruled(page: pymupdf.Page) -> bool:
-    """Enough horizontal and vertical ruling segments on the page to hold a grid."""
-    across = down = 0
+def _segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
+    """Horizontal (x0, x1, y) and vertical (y0, y1, x) ruling segments: lines, thin rectangles
+    and the edges of other rectangles."""
+    across, down = [], []
     for path in page.get_cdrawings():
         for item in path.get("items", ()):
             if item[0] == "re":
-                across, down = across + 2, down + 2
+                r = pymupdf.Rect(item[1])
+                if r.height < 2.5:
+                    across.append((r.x0, r.x1, (r.y0 + r.y1) / 2))
+                elif r.width < 2.5:
+                    down.append((r.y0, r.y1, (r.x0 + r.x1) / 2))
+                else:
+                    across += [(r.x0, r.x1, r.y0), (r.x0, r.x1, r.y1)]
+                    down += [(r.y0, r.y1, r.x0), (r.y0, r.y1, r.x1)]
             elif item[0] == "l":
                 (x0, y0), (x1, y1) = item[1], item[2]
-                across += abs(y0 - y1) < 1 and abs(x0 - x1) > 5
-                down += abs(x0 - x1) < 1 and abs(y0 - y1) > 5
-            if across >= MIN_RULES and down >= MIN_RULES:
-                return True
-    return False
+                if abs(y0 - y1) < 1 and abs(x0 - x1) > 10:
+                    across.append((min(x0, x1), max(x0, x1), y0))
+                elif abs(x0 - x1) < 1 and abs(y0 - y1) > 5:
+                    down.append((min(y0, y1), max(y0, y1), x0))
+    return across, down
+
+
+def has_grid(page: pymupdf.Page, words: list[tuple]) -> bool:
+    """Cheap pre-check for `find_tables`: ruling lines that cross (rows and columns) and enclose
+    text in at least half as many words as the grid has cells (a plot's grid holds few words,
+    a page frame has no inner crossings)."""
+    across, down = _segments(page)
+    crossings = [(h[2], v[2]) for h in across for v in down
+                 if h[0] - 2 <= v[2] <= h[1] + 2 and v[0] - 2 <= h[2] <= v[1] + 2]
+    if len(crossings) < MIN_CROSSINGS:
+        return False
+    ys, xs = sorted({round(y) for y, _ in crossings}), sorted({round(x) for _, x in crossings})
+    if len(ys) < 2 or len(xs) < 2:
+        return False
+    inside = sum(xs[0] <= (w[0] + w[2]) / 2 <= xs[-1] and ys[0] <= (w[1] + w[3]) / 2 <= ys[-1] for w in words)
+    return inside >= max(6, 0.5 * (len(ys) - 1) * (len(xs) - 1))
 
 
 def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
@@ -101,9 +132,44 @@ def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
         rows = [[_cell_text(cell, words) for cell in row.cells] for row in tab.rows]
         merged = [[cell is None for cell in row.cells] for row in tab.rows]
         if _useful(rows, merged):
-            tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, _header_rows(merged),
-                                   pages=[page.number + 1]))
+            header = _header_rows(merged)
+            _fill_spans(rows, [list(row.cells) for row in tab.rows], header)
+            tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, header, pages=[page.number + 1]))
     return tables
+
+
+def _fill_spans(rows: list[list[str]], boxes: list[list[tuple | None]], header: int) -> None:
+    """Body cells covered by a spanning cell (None from find_tables) take its text: the cell
+    above when its box reaches down over this row, else the cell to the left reaching across."""
+    for r in range(header, len(rows)):
+        for c, box in enumerate(boxes[r]):
+            if box is not None or rows[r][c]:
+                continue
+            mid_y = _row_middle(boxes[r])
+            for k in range(r - 1, -1, -1):
+                above = boxes[k][c] if c < len(boxes[k]) else None
+                if above is not None:
+                    if mid_y is not None and above[3] >= mid_y and k >= header:
+                        rows[r][c] = rows[k][c]
+                    break
+            else:
+                continue
+            if not rows[r][c] and c > 0 and boxes[r][c - 1] is None and rows[r][c - 1]:
+                rows[r][c] = rows[r][c - 1]  # spans a row and columns: follow the left one
+            elif not rows[r][c]:
+                left = next((k for k in range(c - 1, -1, -1) if boxes[r][k] is not None), None)
+                if left is not None and boxes[r][left][2] > _column_middle(boxes, c):
+                    rows[r][c] = rows[r][left]
+
+
+def _row_middle(cells: list[tuple | None]) -> float | None:
+    ys = [(b[1] + b[3]) / 2 for b in cells if b is not None]
+    return min(ys) if ys else None
+
+
+def _column_middle(boxes: list[list[tuple | None]], c: int) -> float:
+    xs = [(row[c][0] + row[c][2]) / 2 for row in boxes if c < len(row) and row[c] is not None]
+    return min(xs) if xs else float("inf")
 
 
 def _cell_text(cell: tuple | None, words: list[tuple]) -> str:
@@ -135,13 +201,19 @@ def merge_continued(tables: list[RawTable]) -> list[RawTable]:
     out: list[RawTable] = []
     for tab in tables:
         prev = out[-1] if out else None
-        same_id = prev is not None and tab.id and tab.id == prev.id
-        uncaptioned_repeat = (prev is not None and not tab.id and tab.page == prev.pages[-1] + 1
-                              and tab.header == prev.header)
-        if prev is not None and (same_id or uncaptioned_repeat):
+        if prev is not None and _continues(prev, tab):
             body = tab.body if tab.header == prev.header else tab.rows
             prev.rows.extend(body)
-            prev.pages.append(tab.page)
+            if tab.page not in prev.pages:
+                prev.pages.append(tab.page)
             continue
         out.append(tab)
     return out
+
+
+def _continues(prev: RawTable, tab: RawTable) -> bool:
+    if tab.id:
+        return tab.id == prev.id
+    width = max(len(r) for r in tab.rows)
+    near = tab.page in (prev.pages[-1], prev.pages[-1] + 1)
+    return near and (tab.header == prev.header or width == max(len(r) for r in prev.rows))

@@ -1,0 +1,1 @@
+"""Evaluation of answers on question sets (`spec-agent eval qa`): records, scoring, baseline, table recall."""

@@ -1,0 +1,134 @@
+"""Question records and how an answer is scored against one.
+
+A record (one JSON object a line) in the format engineers' question sets use:
+``{"id", "doc", "kind", "question", "cite_any", "answer_all", "test_any"?, "page"?, "evidence"?}``
+(``kind``: clause / which_test / table_value / covers). The older project format
+(``type``, ``expect_clause``, ``expect_table``, ``expect_values``, ``expect_tests``) is read too.
+
+Scoring (see `Score`):
+- **cited**: the answer *body* (not the Sources list) cites, by ``[n]``, evidence whose clause or
+  table is one of ``cite_any``;
+- **values**: every ``answer_all`` value is in the answer as a token (`holds_values`);
+- **tests**: for which-test questions, the first test named is one of ``test_any`` (old format:
+  the tests named hold every expected one; an empty list expects no test);
+- **right** = cited and values and tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KINDS = ("clause", "which_test", "table_value", "covers")
+_OLD_KIND = {"reverse": "covers"}
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    doc: str
+    kind: str
+    question: str
+    cite_any: tuple[str, ...]
+    answer_all: tuple[str, ...] = ()
+    test_any: tuple[int, ...] | None = None  # None: tests not checked
+    test_all: tuple[int, ...] | None = None  # old format: every one named
+    page: int | None = None
+
+
+def item_from_dict(d: dict[str, Any]) -> QAItem:
+    if "kind" in d:
+        tests = d.get("test_any")
+        return QAItem(str(d["id"]), d["doc"], d["kind"], d["question"], tuple(d.get("cite_any") or ()),
+                      tuple(d.get("answer_all") or ()),
+                      tuple(int(t) for t in tests) if tests is not None else None, None, d.get("page"))
+    cite = tuple(c for c in (d.get("expect_clause"), d.get("expect_table")) if c)
+    kind = _OLD_KIND.get(d["type"], d["type"])
+    tests = tuple(int(t) for t in d.get("expect_tests") or ())
+    return QAItem(str(d["id"]), d["doc"], kind, d["question"], cite, tuple(d.get("expect_values") or ()),
+                  None, tests if kind == "which_test" else None)
+
+
+def load_qa(path: Path) -> list[QAItem]:
+    """The records of a JSON-lines file; ValueError names a bad line."""
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = item_from_dict(json.loads(line))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: line {number} is not a question record ({err}); "
+                             "see tests/fixtures/qa/README.md") from None
+        if item.kind not in KINDS:
+            raise ValueError(f"{path}: line {number}: kind {item.kind!r} is not one of {', '.join(KINDS)}")
+        items.append(item)
+    return items
+
+
+# -- values -------------------------------------------------------------------------------
+def normalise(text: str) -> str:
+    """One spelling for comparing values: µ for u/μ before a unit letter, '-' for dashes, ± for
+    +/-, dB(x) as dBx, thousands groups joined ("1 000"), lower case, no spaces except one
+    between two numbers (kept as '|', so "10 100" does not read as "10100")."""
+    t = text.replace("μ", "µ").replace("+/-", "±").replace("+/−", "±")
+    t = re.sub(r"[\u2009\u202f\u00a0]", " ", t)
+    t = re.sub(r"[–—−‐]", "-", t)
+    t = re.sub(r"(?<![A-Za-z])u(?=[VAsTFHm]\b|[VA]/)", "µ", t)
+    t = re.sub(r"dB\s*\(\s*([^)\s]+)\s*\)", r"dB\1", t)
+    t = re.sub(r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d.,])", r"\1\2", t)
+    t = re.sub(r"(?<=\d)\s+(?=\d)", "|", t)
+    return re.sub(r"\s+", "", t).lower()
+
+
+def has_value(value: str, text: str) -> bool:
+    """`value` stands in `text` as a token: not inside a longer number or word."""
+    v, t = normalise(value), normalise(text)
+    if not v:
+        return True
+    before = r"(?<![\d.])" if v[0].isdigit() else (r"(?<![a-z0-9])" if v[0].isalnum() else "")
+    after = r"(?![\d])" if v[-1].isdigit() else (r"(?![a-z])" if v[-1].isalpha() else "")
+    return re.search(before + re.escape(v) + after, t) is not None
+
+
+def holds_values(item: QAItem, text: str) -> bool:
+    return all(has_value(v, text) for v in item.answer_all)
+
+
+# -- citations and tests --------------------------------------------------------------------
+def table_key(table: str | None) -> str:
+    return re.sub(r"\s+", " ", table or "").strip().upper().rstrip(".")
+
+
+def _clause_key(clause: str | None) -> str:
+    return re.sub(r"\s+", " ", clause or "").strip().rstrip(".").upper()
+
+
+def cites_expected(item: QAItem, citations: Iterable[dict[str, Any]]) -> bool:
+    """One of the citations is of the item's document and one of its clauses or tables."""
+    wanted = {_clause_key(c) for c in item.cite_any}
+    tables = {table_key(c) for c in item.cite_any}
+    for c in citations:
+        if c.get("doc") != item.doc:
+            continue
+        if _clause_key(c.get("clause")) in wanted or (c.get("table") and table_key(c.get("table")) in tables):
+            return True
+    return False
+
+
+def body_of(answer: str) -> str:
+    """The answer without its trailing Sources list."""
+    return answer.split("\n\nSources:", 1)[0]
+
+
+def tests_ok(item: QAItem, tests: Sequence[dict[str, Any]]) -> bool:
+    ids = [t["id"] for t in tests]
+    if item.test_all is not None:
+        return set(item.test_all) <= set(ids) if item.test_all else not ids
+    if item.test_any is None or item.kind != "which_test":
+        return True
+    return bool(ids) and ids[0] in item.test_any if item.test_any else not ids
