@@ -131,16 +131,18 @@ class Toolbox:
                           {"table": t.id, "doc": t.doc})
 
     def lookup_table(self, table: str, where: dict[str, str] | None = None, at: str | None = None,
-                     doc: str | None = None, contains: str | None = None) -> ToolResult:
-        """Rows (and cells) of a table selected by column values, a quantity (e.g. 100 MHz)
-        and/or a term printed in the row ("CS116")."""
+                     doc: str | None = None, contains: str | None = None,
+                     terms: list[str] | None = None) -> ToolResult:
+        """Rows (and cells) of a table selected by column values, a quantity (e.g. 100 MHz),
+        a term printed in the row ("CS116") and/or conditions that tell rows apart ("3 m",
+        "quasi-peak", "B2.3")."""
         from agent.match.tables import TypedTable, lookup_table
 
         t = self.index.get_table(table, doc)
         typed = self._typed.get((t.doc, t.id))
         if typed is None:
             typed = self._typed[(t.doc, t.id)] = TypedTable.from_table(t)
-        rows = lookup_table(typed, where=where or None, at=at).rows
+        rows = lookup_table(typed, where=where or None, at=at, terms=terms or ()).rows
         if contains:
             key = _squash(contains)
             rows = tuple(r for r in rows if any(key in _squash(c.raw) for c in r.cells.values()))
@@ -254,6 +256,8 @@ class _LookupArgs(_TableArgs):
     contains: str = Field("", description="A term printed in the wanted row, e.g. 'CS116'.")
     where: dict[str, str] = Field(default_factory=dict, description="Column label → value, e.g. {'Level': '3'}.")
     at: str = Field("", description="A quantity selecting the band, e.g. '100 MHz'; empty for none.")
+    terms: list[str] = Field(default_factory=list, description="Conditions as written that tell rows "
+                             "apart, e.g. ['class A', '3 m', 'quasi-peak', 'B2.3'].")
 
 
 class _KeywordArgs(_DocArg):

@@ -73,26 +73,31 @@ def load_qa(path: Path) -> list[QAItem]:
 # -- values -------------------------------------------------------------------------------
 def normalise(text: str) -> str:
     """One spelling for comparing values: µ for u/μ before a unit letter, '-' for dashes, ± for
-    +/-, dB(x) as dBx, thousands groups joined ("1 000"), lower case, no spaces except one
-    between two numbers (kept as '|', so "10 100" does not read as "10100")."""
+    +/-, dB(x) as dBx, thousands groups joined ("1 000"), lower case."""
     t = text.replace("μ", "µ").replace("+/-", "±").replace("+/−", "±")
     t = re.sub(r"[\u2009\u202f\u00a0]", " ", t)
     t = re.sub(r"[–—−‐]", "-", t)
     t = re.sub(r"(?<![A-Za-z])u(?=[VAsTFHm]\b|[VA]/)", "µ", t)
     t = re.sub(r"dB\s*\(\s*([^)\s]+)\s*\)", r"dB\1", t)
+    t = re.sub(r"dBu(?=[VA])", "dBµ", t)
     t = re.sub(r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d.,])", r"\1\2", t)
-    t = re.sub(r"(?<=\d)\s+(?=\d)", "|", t)
-    return re.sub(r"\s+", "", t).lower()
+    return t.lower()
+
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\s\w]")
+
+
+def tokens(text: str) -> list[str]:
+    """Numbers, words and single symbols: "10kHz" and "10 kHz" both give ["10", "khz"]."""
+    return _TOKEN.findall(normalise(text))
 
 
 def has_value(value: str, text: str) -> bool:
-    """`value` stands in `text` as a token: not inside a longer number or word."""
-    v, t = normalise(value), normalise(text)
-    if not v:
-        return True
-    before = r"(?<![\d.])" if v[0].isdigit() else (r"(?<![a-z0-9])" if v[0].isalnum() else "")
-    after = r"(?![\d])" if v[-1].isdigit() else (r"(?![a-z])" if v[-1].isalpha() else "")
-    return re.search(before + re.escape(v) + after, t) is not None
+    """`value` stands in `text` as a run of whole tokens ("80" is not in "180", "five times" is
+    in "at least five times")."""
+    want, have = tokens(value), tokens(text)
+    n = len(want)
+    return not want or any(have[i:i + n] == want for i in range(len(have) - n + 1))
 
 
 def holds_values(item: QAItem, text: str) -> bool:

@@ -54,13 +54,23 @@ def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: d
     return f"{head} {label}: {'; '.join(tests)}{cite}." + (f" Matched on: {why}." if why else "")
 
 
+def _beyond_number(question: str, number: str | None) -> str:
+    """What a clause question asks besides naming the clause ("" for "what does 5.13 say?")."""
+    rest = question.replace(number or "", " ")
+    words = [w for w in _WORD.findall(rest) if w.lower() not in _STOPWORDS | {"say", "says", "clause",
+                                                                                "section", "paragraph", "cover"}]
+    return rest if len(words) >= 2 else ""
+
+
 def clause(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
     lines = []
     for info in data.get("clauses", []):
         c = _by_clause(evidence, info["doc"], info["clause"])
         if c is None:
             continue
-        lines.append(f"{c.clause} — {c.title} ({where(c)}): {_snippet(c.text)} [{c.n}]")
+        quote = best_sentence(c.text, _beyond_number(data.get("question", ""), c.clause), f"{c.clause} {c.title}")
+        lines.append(f"{c.clause} — {c.title} ({where(c)}): " + (f'"{quote}"' if quote else _snippet(c.text))
+                     + f" [{c.n}]")
         if info.get("others"):
             lines.append(f"The same clause number also exists in {', '.join(info['others'])}.")
     return "\n".join(lines)
@@ -81,7 +91,8 @@ def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
 _WORD = re.compile(r"[A-Za-zµ]{3,}|\d+(?:\.\d+)?")
 _SENTENCE = re.compile(r"(?<=[.;:!?])(?<!\b[a-z]\.)\s+(?=[A-Z(])|\n(?=[a-z]\.|\(\d+\)|[A-Z])")
 _LIST_ITEM = re.compile(r"^([a-z]\.|\(\d+\)|[-•*]|[A-Z][a-z]+ [A-Z0-9]{1,3}:)\s")
-QUOTED_HITS = 2
+QUOTED_HITS = 3
+MAX_QUOTED_SENTENCES = 3
 
 
 def _stem(word: str) -> str:
@@ -89,22 +100,59 @@ def _stem(word: str) -> str:
     return w[:-1] if len(w) > 4 and w.endswith("s") else w
 
 
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|"
+                          r"thirty|hundred|thousand|once|twice|half)\b", re.IGNORECASE)
+_ASKS_VALUE = re.compile(r"\b(?:how (?:long|many|much|far|often|high|large|big|fast|soon)|what (?:is|are) the"
+                         r"|minimum|maximum|at least|at most|interval|rate|length|distance|duration|range|"
+                         r"limit|level|value|frequenc)", re.IGNORECASE)
+_STOPWORDS = {"what", "which", "does", "the", "and", "for", "with", "that", "this", "are", "have", "how", "must",
+              "shall", "from", "into", "when", "where", "our", "per", "any", "there"}
+
+
+def _sentence_score(flat: str, wanted: set[str], value_bonus: float) -> float:
+    said = len(wanted & {_stem(w) for w in _WORD.findall(flat)})
+    has_value = bool(re.search(r"\d", flat) or _NUMBER_WORD.search(flat))
+    return said + (value_bonus if has_value and said else 0.0)
+
+
 def best_sentence(text: str, query: str, heading: str = "") -> str:
-    """The sentence of `text` that shares most words with `query` (a value in it breaks ties);
+    """The sentence of `text` that shares most words with `query` (one that states a value
+    weighs more when the question asks for one), and the next best when it is nearly as good;
     the clause's own heading line does not count as a sentence."""
-    wanted = {_stem(w) for w in _WORD.findall(query)}
+    wanted = {_stem(w) for w in _WORD.findall(query)} - _STOPWORDS
+    bonus = 0.6 if _ASKS_VALUE.search(query) else 0.1
     heading = " ".join(heading.split())
     sentences = [" ".join(part.split()) for part in _SENTENCE.split(text)]
     sentences = [x for x in sentences if not heading or x != heading]
-    best, best_score = -1, 0.0
-    for i, flat in enumerate(sentences):
-        if len(flat) < 12:
-            continue
-        score = len(wanted & {_stem(w) for w in _WORD.findall(flat)}) + 0.1 * bool(re.search(r"\d", flat))
-        if score > best_score:
-            best, best_score = i, score
-    if best < 0:
+    scores = [_sentence_score(flat, wanted, bonus) if len(flat) >= 12 else 0.0 for flat in sentences]
+    ranked = sorted((i for i in range(len(sentences)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+    if not ranked:
         return ""
+    best = ranked[0]
+    if re.match(r"^([a-z]\.|\(\d+\))\s", sentences[best]):  # a list item: quote the list from its opener
+        opener = next((k for k in range(best - 1, max(-1, best - 7), -1) if sentences[k].endswith(":")), None)
+        if opener is not None:
+            return _with_list(sentences, opener)
+    if sentences[best].endswith(":") or sentences[best].endswith("follows."):
+        return _with_list(sentences, best)
+    picked = [best]
+    covered = wanted & {_stem(w) for w in _WORD.findall(sentences[best])}
+    for _ in range(MAX_QUOTED_SENTENCES - 1):  # a question asking two things: the sentence saying the other
+        gains = {i: len((wanted - covered) & {_stem(w) for w in _WORD.findall(sentences[i])}) for i in ranked
+                 if i not in picked}
+        nxt = max(gains, key=lambda i: (gains[i], scores[i]), default=None)
+        if nxt is None or gains[nxt] == 0:
+            break
+        picked.append(nxt)
+        covered |= {_stem(w) for w in _WORD.findall(sentences[nxt])}
+    picked.sort()
+    quote = sentences[picked[0]]
+    for prev, i in zip(picked, picked[1:]):
+        quote += (" " if i == prev + 1 else " … ") + sentences[i]
+    return quote if len(quote) <= 2 * SNIPPET else quote[: 2 * SNIPPET].rsplit(" ", 1)[0] + " …"
+
+
+def _with_list(sentences: list[str], best: int) -> str:
     quote = sentences[best]
     for follower in sentences[best + 1:]:  # "… shall be as follows:" goes on with its list
         opens_list = quote.endswith(":") or quote.endswith("follows.")
@@ -117,14 +165,40 @@ def best_sentence(text: str, query: str, heading: str = "") -> str:
 
 
 def hits(evidence: Sequence[Citation], topic: str | None, question: str = "") -> str:
+    """The hits in rank order; the QUOTED_HITS whose best sentence says most of the question
+    (a stated value counting when one is asked for) are quoted."""
     intro = f"Clauses that cover {topic!r}:" if topic else "What the documents say:"
+    query = question or topic or ""
+    wanted = {_stem(w) for w in _WORD.findall(query)} - _STOPWORDS
+    bonus = 0.6 if _ASKS_VALUE.search(query) else 0.1
+    quotes = {}
+    for i, c in enumerate(evidence):
+        heading = f"{c.clause} {c.title}" if c.clause and c.title else ""
+        quote = best_sentence(c.text, query, heading) if not c.table else ""
+        if quote:
+            quotes[i] = (_sentence_score(quote, wanted, bonus) - 0.01 * i, quote)
+    chosen = set(sorted(quotes, key=lambda i: -quotes[i][0])[:QUOTED_HITS])
     lines = [intro]
     for i, c in enumerate(evidence):
         label = f"{c.clause} — {c.title}" if c.clause and c.title else (c.table or c.clause or c.doc)
-        heading = f"{c.clause} {c.title}" if c.clause and c.title else ""
-        quote = best_sentence(c.text, question or topic or "", heading) if i < QUOTED_HITS and not c.table else ""
+        quote = quotes[i][1] if i in chosen else ""
         lines.append(f"- {label} ({where(c)})" + (f": \"{quote}\"" if quote else "") + f" [{c.n}]")
     return "\n".join(lines)
+
+
+def _supporting_quote(evidence: Sequence[Citation], question: str) -> str:
+    """The sentence of the clause evidence that says most of what the question asks, cited."""
+    best: tuple[float, str, int] | None = None
+    for c in evidence:
+        if c.table:
+            continue
+        quote = best_sentence(c.text, question, f"{c.clause} {c.title}")
+        if quote:
+            wanted = {_stem(w) for w in _WORD.findall(question)} - _STOPWORDS
+            score = len(wanted & {_stem(w) for w in _WORD.findall(quote)})
+            if best is None or score > best[0]:
+                best = (score, quote, c.n)
+    return f'What it says: "{best[1]}" [{best[2]}]' if best and best[0] >= 2 else ""
 
 
 def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
@@ -137,8 +211,9 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
     parts: list[str] = []
     if data.get("matches"):
         parts += [which_test(m, evidence, standards) for m in data["matches"]]
+        parts.append(_supporting_quote(evidence, data.get("question", "")))
     elif data.get("lookup"):
-        parts.append(table_rows(evidence, data))
+        parts += [table_rows(evidence, data), _supporting_quote(evidence, data.get("question", ""))]
     elif data.get("clauses"):
         parts.append(clause(evidence, data))
     elif data.get("keywords") is not None:

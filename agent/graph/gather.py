@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.errors import NotFound, SpecAgentError
+from agent.graph.conditions import conditions, row_ids, selector_phrases
 from agent.graph.understand import Understanding
 from agent.schema import Citation
 from agent.tools import Toolbox, ToolResult
@@ -20,7 +21,9 @@ from agent.tools import Toolbox, ToolResult
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 8
-MAX_TABLES = 2  # tables one value question may answer from (equally fitting captions)
+SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
+MAX_TABLES = 2
+WHICH_TEST_CANDIDATES = 4  # search hits whose tests are weighed for a which-test question without a clause  # tables one value question may answer from (equally fitting captions)
 FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 # Abbreviations engineers type, spelled out so lexical search finds the clause or table.
 ABBREVIATIONS = {
@@ -28,6 +31,13 @@ ABBREVIATIONS = {
     "CI": "conducted immunity", "BCI": "bulk current injection", "ESD": "electrostatic discharge",
     "ALSE": "absorber lined shielded enclosure", "AN": "artificial network",
     "TE": "transient emission", "CS": "conducted susceptibility", "RS": "radiated susceptibility",
+}
+# Words engineers use for what specifications call otherwise (added to the search, never replacing).
+SYNONYMS = {
+    "spikes?": "transients", "surges?": "transients", "bursts?": "transients", "harness(?:es)?": "cables",
+    "cable bundles?": "cables", "injected (?:rf )?currents?": "bulk current injection",
+    "static": "electrostatic discharge", "zap": "electrostatic discharge", "noise": "emissions",
+    "chamber": "shielded enclosure", "field strength": "radiated susceptibility",
 }
 _SELECTOR = re.compile(
     r"\b(level|class|category|curve|pulse|band|severity|test level|mode)\s+(?:no\.?\s*)?"
@@ -61,7 +71,9 @@ def _same(a: Citation, b: Citation) -> bool:
 
 
 def expand_abbreviations(text: str) -> str:
+    """The text with abbreviations spelled out and engineers' words translated, appended."""
     extra = [full for abbr, full in ABBREVIATIONS.items() if re.search(rf"\b{abbr}\b", text)]
+    extra += [full for word, full in SYNONYMS.items() if re.search(rf"\b{word}\b", text, re.IGNORECASE)]
     return " ".join([text, *extra])
 
 
@@ -142,14 +154,19 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
         "table_value": _table_value, "reverse": _reverse, "keywords": _keywords,
     }.get(u.intent, _general)
     try:
+        if u.intent not in ("documents", "keywords") and _rows_by_id(toolbox, u, doc, g):
+            return g
         handler(toolbox, u, doc, g)
     except NotFound as err:
         g.data.setdefault("not_found", []).append(str(err))
         g.calls.append(("lookup", u.question, str(err)))
     except SpecAgentError as err:
         g.data.setdefault("errors", []).append(str(err))
-    if not g.evidence and u.intent not in ("documents",):
+    searched = any(call[0] == "search_spec" for call in g.calls)
+    if not g.evidence and u.intent != "documents":
         _search(toolbox, u.question, doc, g)
+    elif u.intent not in ("documents", "keywords") and not u.has_subject and not searched:
+        _search(toolbox, u.question, doc, g, k=SUPPORT_HITS)  # a subject found by search: the text around it too
     return g
 
 
@@ -183,14 +200,44 @@ def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: G
 
 def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
     numbers = list(u.clauses) or _clauses_for_tests(toolbox, u, doc, g)
-    if not numbers:
-        hits = toolbox.index.search(expand_abbreviations(topic_of(u.question)), 3, doc)
-        numbers = [h.clause for h in hits if h.clause and not h.table][:1]
-    for number in numbers[:3]:
-        result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
-        clause = toolbox.index.get_clause(number, doc).clause
-        g.data.setdefault("matches", []).append(
-            {"clause": clause.number, "title": clause.title, "doc": clause.doc, **result.data})
+    if numbers:
+        for number in numbers[:3]:
+            _match(toolbox, number, doc, g)
+        return
+    # No clause named: the best-ranked clause the subject finds that calls for a test.
+    hits = toolbox.index.search(expand_abbreviations(topic_of(u.question)), 8, doc)
+    found = list(dict.fromkeys(_requirement_of(toolbox, h) for h in hits if h.clause and not h.table))
+    found = found[:WHICH_TEST_CANDIDATES]
+    scored = []
+    for rank, (number, hit_doc) in enumerate(found):
+        result = toolbox.match_tests(clause=number, doc=hit_doc)
+        best = max((t["score"] for t in result.data["tests"]), default=0.0) if not result.data["abstain"] else 0.0
+        scored.append((best, rank, number, hit_doc))
+    for _, _, number, hit_doc in sorted(scored, key=lambda s: (s[0] <= 0, s[1]))[:1]:
+        _match(toolbox, number, hit_doc, g)
+    _search(toolbox, u.question, doc, g, k=3)
+
+
+_GUIDANCE_FOR = re.compile(r"^\((?P<n>\d+(?:\.\d+)*)\)\s")
+
+
+def _requirement_of(toolbox: Toolbox, hit: Any) -> tuple[str, str]:
+    """(clause, doc) of a hit; a guidance clause titled "(5.13) CS114, …" (an appendix that
+    explains the requirements) stands for the requirement it names."""
+    m = _GUIDANCE_FOR.match(hit.title or "")
+    if m:
+        try:
+            return toolbox.index.get_clause(m["n"], hit.doc).clause.number, hit.doc
+        except NotFound:
+            pass
+    return hit.clause, hit.doc
+
+
+def _match(toolbox: Toolbox, number: str, doc: str | None, g: Gathered) -> None:
+    result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
+    clause = toolbox.index.get_clause(number, doc).clause
+    g.data.setdefault("matches", []).append(
+        {"clause": clause.number, "title": clause.title, "doc": clause.doc, **result.data})
 
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
@@ -199,12 +246,13 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
     # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
+    terms = conditions(u)
     found_score: int | None = None
     for table, score in _candidate_tables(toolbox, u, doc):
         if "lookup" in g.data and (found_score is None or score != found_score):
             break  # a second table only when the question fits it as well as the first ("CE limit")
         for sel, quantity in tries:
-            result = _lookup(toolbox, table, sel, quantity, doc, contains)
+            result = _lookup(toolbox, table, sel, quantity, doc, contains, terms)
             if result is not None and result.data.get("rows"):
                 g.add("lookup_table", _args(table, sel, quantity), result)
                 g.data.setdefault("lookup", {"table": result.data["table"], "at": quantity and frequency_label(u),
@@ -222,10 +270,24 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
         g.data["clauses"] = infos
 
 
+def _rows_by_id(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> bool:
+    """Rows the question names by their own id ("B2.3", "row 6.3") when a table of the
+    document has such a row and no clause of that number is named; True when found."""
+    ids = [i for i in row_ids(u.question) if i not in u.clauses or re.search(rf"\b(?:row|item|line|entry)\s+{re.escape(i)}", u.question, re.I)]
+    found = False
+    for table in toolbox.index.tables_with_row(ids, doc)[:MAX_TABLES]:
+        result = _lookup(toolbox, table.id, None, frequency(u), table.doc, None, ids + conditions(u))
+        if result is not None and result.data.get("rows"):
+            g.add("lookup_table", _args(table.id, None, None) + f", row {', '.join(ids)}", result)
+            g.data.setdefault("lookup", {"table": table.id, "at": frequency_label(u), "where": None})
+            found = True
+    return found
+
+
 def _lookup(toolbox: Toolbox, table: str, where: dict[str, str] | None, at: str | None,
-            doc: str | None, contains: str | None = None) -> ToolResult | None:
+            doc: str | None, contains: str | None = None, terms: list[str] | None = None) -> ToolResult | None:
     try:
-        return toolbox.lookup_table(table, where=where, at=at, doc=doc, contains=contains)
+        return toolbox.lookup_table(table, where=where, at=at, doc=doc, contains=contains, terms=terms)
     except NotFound:
         return None
 
@@ -253,7 +315,9 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         hits = [h for h in toolbox.index.search(query + " table limit", 12, doc) if h.table]
         words = _stems(query)
         # the table whose caption and clause title say most of what was asked, search rank second
-        fit = [len(words & _stems(f"{h.title} {h.text[:200]}")) for h in hits]
+        phrases = selector_phrases(u.question)
+        fit = [len(words & _stems(f"{h.title} {h.text[:200]}"))
+               + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases) for h in hits]
         ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
         scored = dict.fromkeys(hits[i].table for i in ranked)
         for i in ranked:

@@ -240,6 +240,18 @@ _WHICH_TEST = re.compile(
     r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?standards?\b(?! (level|limit))",
     re.IGNORECASE,
 )
+# Asking what to run, without the words "which test": "what do I have to run on the harness",
+# "is there anything about transients I need to test for", "does the spec ask for any ESD test".
+_RUN_CUE = re.compile(
+    r"\b(what|which|anything|any|is there)\b[^?.]{0,80}?\b(run|perform|carry out|do i (?:have|need) to"
+    r"|test(?:ed|ing)? (?:for|against|on)|need to test|have to test|qualif(?:y|ication) test)\b"
+    r"|\b(?:ask|asks|call|calls|require|requires)\b[^?.]{0,30}\b(?:any|a|an|which|what)\b[^?.]{0,40}\btests?\b"
+    r"|\bwhat (?:kind|sort|type) of tests?\b|\bwhat tests?\b(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition|procedure|method))"
+    r"|\b(?:what|which) requirements? (?:covers?|applies|apply|governs?|is that|handles?)\b",
+    re.IGNORECASE,
+)
+# A question about a clause that also wants to know which test it is ("what does 5.16 have me measure").
+TEST_CUE = re.compile(r"\b(tests?|testing|measure|measured|measuring|run|perform|procedure|method)\b", re.IGNORECASE)
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
 _VALUE = re.compile(
     r"\b(limits?|levels?|bandwidths?|dwell( time)?|step sizes?|severity|values?|amplitudes?|"
@@ -265,9 +277,9 @@ def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: b
         return "documents"
     if _KEYWORDS.search(q):
         return "keywords"
-    if _REVERSE.search(q) and not clauses:
+    if _REVERSE.search(q) and not clauses and not _RUN_CUE.search(q):
         return "reverse"
-    if _WHICH_TEST.search(q):
+    if _WHICH_TEST.search(q) or (_RUN_CUE.search(q) and not tables):
         return "which_test"
     if tables or quantities or _VALUE.search(q):
         return "table_value"

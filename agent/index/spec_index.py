@@ -238,6 +238,14 @@ class SpecIndex:
         where = f"document {scope[0]}" if doc else "any document"
         raise NotFound(f"{table_id} is not in {where}; tables there: {listed}.")
 
+    def tables_with_row(self, row_ids: list[str], doc: str | None = None) -> list[Table]:
+        """Tables with a row whose first two cells hold one of `row_ids` ("B2.3", "A4.1")."""
+        wanted = {r.strip().rstrip(".").casefold() for r in row_ids}
+        if not wanted:
+            return []
+        return [t for name in self._scope(doc) for t in self._docs[name].tables
+                if any(c.strip().rstrip(".").casefold() in wanted for row in t.rows for c in row[:2])]
+
     # --- searching -----------------------------------------------------------------------
 
     def _embed_query(self) -> Callable[[str], list[float]] | None:

@@ -465,12 +465,32 @@ def _rows_at(typed: TypedTable, rows: list[Row], c: int, q: Quantity) -> list[Ro
     return []
 
 
+def _log_linear(cell: Cell, band: Cell, q: Quantity, unit: str | None) -> Cell:
+    """A limit printed as "66 to 56" across a band: linear in lg f between the band edges,
+    evaluated at q (0.1 dB), with how it was computed kept as the cell's formula."""
+    lim, edges = cell.range, band.range
+    if lim is None or edges is None or None in (lim.low, lim.high, edges.low, edges.high):
+        return cell
+    f0, f1, f = edges.low.value, edges.high.value, edges.low.comparable(q)
+    if f is None or not (0 < f0 < f1) or f <= 0:
+        return cell
+    a, b = lim.low.value, lim.high.value
+    value = round(a + (b - a) * math.log10(f / f0) / math.log10(f1 / f0), 1)
+    how = (f"{format_number(a)} to {format_number(b)} linear in lg f across {format_number(f0)}–"
+           f"{format_number(f1)} {edges.low.unit}: {format_number(a)} + ({format_number(b)} − {format_number(a)})·"
+           f"lg({format_number(f)}/{format_number(f0)})/lg({format_number(f1)}/{format_number(f0)})")
+    return replace(cell, kind="value", value=Quantity(value, unit or lim.low.unit or ""), formula=how)
+
+
 def _evaluate(cell: Cell, row: Row, typed: TypedTable, at_c: int, q: Quantity, unit: str | None) -> Cell:
-    """A formula cell with its value at frequency q (f in the band column's unit), 0.1 dB."""
+    """A formula cell with its value at frequency q (f in the band column's unit), 0.1 dB; a
+    "66 to 56" limit across the row's band, interpolated in lg f."""
+    band = row.cells[at_c]
+    if cell.kind == "range" and cell is not band and q.dimension == "frequency" and band.range is not None:
+        return _log_linear(cell, band, q, unit)
     formula = parse_formula(cell.text) if cell.formula else None
     if formula is None:
         return cell
-    band = row.cells[at_c]
     f_unit = formula.unit or typed.columns[at_c].unit or _cell_unit(band) or "MHz"
     try:
         f = q.to(f_unit).value if q.unit else q.value
@@ -486,8 +506,11 @@ def lookup_table(
     where: Mapping[str, str] | None = None,
     at: str | Quantity | None = None,
     columns: Sequence[str] | None = None,
+    terms: Sequence[str] = (),
 ) -> LookupResult:
     """Rows matching every `where` {column: value} and whose band contains `at`; their cells.
+    `terms` (conditions as written: "3 m", "quasi-peak", "AC mains", "B2.3") then keep the rows
+    that say most of them, counting only terms that tell the rows apart.
 
     Formula limits are evaluated at `at`. `columns` narrows the selected cells (fuzzy labels);
     by default every non-empty cell of the matched rows outside the matching columns.
@@ -505,6 +528,8 @@ def lookup_table(
         at_c = _at_column(typed, q)
         rows = _rows_at(typed, rows, at_c, q)
         used.add(at_c)
+    if terms:
+        rows = _best_rows(typed, rows, terms)
     wanted = {typed.column(name) for name in columns} if columns else None
     views, selected = [], []
     for row in rows:
@@ -520,6 +545,30 @@ def lookup_table(
     log.info("table %s: %d rows, %d cells", t.id, len(views), len(selected))
     return LookupResult(t.id, t.doc, t.clause, t.page, t.caption, tuple(views), tuple(selected), q,
                         typed.columns[at_c].label if at_c is not None else None)
+
+
+def _says(cell: Cell, term: str, unit: str | None) -> bool:
+    """Does the cell say the term: the same quantity (unit-aware), a band holding it, or the
+    words as a whole ("peak" is not in "Quasi-peak")."""
+    if _match_level(cell, term, unit) >= 2 or (cell.kind == "range" and _match_level(cell, term, unit)):
+        return True
+    words = fold(term).lower()
+    return bool(words) and re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", fold(cell.text or cell.raw).lower()) is not None
+
+
+def _best_rows(typed: TypedTable, rows: list[Row], terms: Sequence[str]) -> list[Row]:
+    """The rows that say the most of `terms` (a row's section counts as its text); terms said by
+    every row or by none do not count. All rows when no term tells them apart."""
+    said = []
+    for row in rows:
+        cells = list(zip(row.cells, typed.columns))
+        section = parse_cell(row.section) if row.section else None
+        said.append({t for t in terms if any(_says(c, t, col.unit) for c, col in cells)
+                     or (section is not None and _says(section, t, None))})
+    telling = {t for t in terms if 0 < sum(t in s for s in said) < len(rows)}
+    scores = [len(s & telling) for s in said]
+    best = max(scores, default=0)
+    return [r for r, score in zip(rows, scores) if score == best] if best else rows
 
 
 # --------------------------------------------------------------------------- which table?

@@ -313,11 +313,18 @@ def parse_cell(text: str, column_unit: str | None = None) -> Cell:
         return Cell(raw, "text", text=fold(raw))
 
 
+def _join_thousands(folded: str, raw: str) -> str:
+    """ "1 000" (thin, no-break or plain space between digit groups, as EN/IEC print) → "1000"."""
+    if not re.search(r"\d[\u2009\u202f\u00a0 ]\d{3}(?!\d)", raw):
+        return folded
+    return re.sub(r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d.,])", r"\1\2", folded)
+
+
 def _parse_cell(raw: str, column_unit: str | None) -> Cell:
     folded = fold(raw)
     if folded.lower() in _EMPTY or folded == "NA":
         return Cell(raw, "empty", text=folded)
-    body, marks = strip_footnotes(folded)
+    body, marks = strip_footnotes(_join_thousands(folded, raw))
     shown = strip_footnotes(re.sub(r"\s+", " ", raw).strip())[0]
     if body.lower() in _EMPTY:
         return Cell(raw, "empty", footnotes=marks, text=shown)

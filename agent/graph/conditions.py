@@ -1,0 +1,51 @@
+"""Conditions a value question puts on a table row, read without a model.
+
+- `conditions(understanding) -> list[str]`: the phrases as written that may tell rows apart:
+  quantities other than the frequency asked ("3 m", "24 V"), selectors ("class A" → "A"),
+  row ids ("B2.3", "row 6.3" → "6.3"), hyphenated terms ("quasi-peak") and the other content
+  words ("mains", "enclosure", "OATS"). The table lookup keeps the rows that say most of them,
+  counting only the terms that some rows say and others do not, so a stray word costs nothing.
+- `selector_phrases(question)`: "class B", "level 3" as written, to choose between tables.
+- `row_ids(question) -> list[str]`: the row ids a question names ("B2.3", "A4.1", "row 6.3").
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.graph.understand import Understanding
+
+FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
+_ROW_ID = re.compile(r"(?<![\w.])(?:[A-Z]{1,2}\d+(?:\.\d+)+|[A-Z]\d{1,2})(?![\w.]|\.\d)")
+_ROW_WORD = re.compile(r"\b(?:row|line|item|entry|table clause)\s+(?P<id>[A-Z]{0,2}\d+(?:\.\d+)*[a-z]?)\b", re.I)
+_SELECTOR = re.compile(r"\b(?:class|category|level|zone|severity|curve|mode|group)\s+(?P<v>[A-Z0-9]{1,3})\b", re.I)
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z][A-Za-z/]{2,}")
+_STOP = set("""
+what which where when who how does do did is are was were the a an of for to in on at by with from
+and or not any all this that these those there their its it be been shall should must may can
+limit limits value values level levels table tables clause section paragraph spec specification
+standard document give tell me please apply applies applied required require requires requirement
+requirements allowed maximum minimum max min between above below over under up per using used
+measured measurement measure test tested testing equipment device unit our we i you need have has
+much many long high low large small frequency frequencies band range mhz khz ghz hz
+""".split())
+
+
+def selector_phrases(question: str) -> list[str]:
+    """ "class B", "level 3" as written: a caption that says one names the table asked for."""
+    return [m.group(0) for m in _SELECTOR.finditer(question)]
+
+
+def row_ids(question: str) -> list[str]:
+    ids = [m.group(0) for m in _ROW_ID.finditer(question)]
+    ids += [m["id"] for m in _ROW_WORD.finditer(question)]
+    return list(dict.fromkeys(ids))
+
+
+def conditions(u: Understanding) -> list[str]:
+    terms = [q.text for q in u.quantities if q.unit not in FREQUENCY_UNITS]
+    terms += [m["v"] for m in _SELECTOR.finditer(u.question)]
+    terms += row_ids(u.question)
+    words = [w for w in _WORD.findall(u.question) if w.lower() not in _STOP]
+    terms += [w for w in words if not re.fullmatch(r"[A-Z]{1,3}\d*", w) or len(w) > 1]
+    return list(dict.fromkeys(terms))
