@@ -240,8 +240,8 @@ _WHICH_TEST = re.compile(
     r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?standards?\b(?! (level|limit))",
     re.IGNORECASE,
 )
-# Asking what to run, without the words "which test": "what do I have to run on the harness",
-# "is there anything about transients I need to test for", "does the spec ask for any ESD test".
+# Asking what to run without saying "which test": a question word, then a verb of testing
+# (run, perform, carry out, test for/on), or "ask/call/require … any … test", or "what kind of test".
 _RUN_CUE = re.compile(
     r"\b(what|which|anything|any|is there)\b[^?.]{0,80}?\b(run|perform|carry out|do i (?:have|need) to"
     r"|test(?:ed|ing)? (?:for|against|on)|need to test|have to test|qualif(?:y|ication) test)\b"
