@@ -78,7 +78,9 @@ def test_table_value(index_dir, server):
     q = "What is the BCI test current for level 3 at 100 MHz?"
     server.enqueue(text="At 100 MHz the level 3 test current is 200 mA [1].")
     r = open_assistant(index_dir, server.url, tool_calling=False).ask(q, "t")
-    assert [(e["table"], e["row"]) for e in r.evidence] == [("Table 9-1", 1)]
+    # the row first, then what a search for the subject found around it (no other row)
+    assert [(e["table"], e["row"]) for e in r.evidence if e["row"] is not None] == [("Table 9-1", 1)]
+    assert r.evidence[0]["row"] == 1 and all(e["row"] is None for e in r.evidence[1:])
     assert sent(chats(server)[0]) == expected_messages(q, r.evidence)
     assert r.answer == "At 100 MHz the level 3 test current is 200 mA [1]."
 
@@ -176,7 +178,8 @@ def test_unsupported_number_is_caught_and_retried(index_dir, server):
     assert sent(retry) == [*sent(first), {"role": "assistant", "content": "The level 3 current is 300 mA [1]."},
                            {"role": "user", "content": prompts.render(
                                "retry", problems="- the number 300 mA does not appear in evidence [1]",
-                               allowed="[1]")}]
+                               allowed=", ".join(f"[{e['n']}]" for e in r.evidence))}]
+    assert r.evidence[0]["row"] == 1 and len(r.evidence) > 1  # the row, then the text around it
     assert r.answer == "The level 3 current at 100 MHz is 200 mA [1]."
     assert [b["options"]["num_ctx"] for b in chats(server)] == [8192, 8192]
 
