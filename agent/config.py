@@ -71,6 +71,10 @@ class Settings:
         default="",
         metadata={"env": "SPEC_AGENT_CATALOGUE", "help": "Your own test catalogue (YAML); empty: built-in."},
     )
+    facets: str = field(
+        default="",
+        metadata={"env": "SPEC_AGENT_FACETS", "help": "Your own wording vocabulary for tests (facets YAML); empty: built-in."},
+    )
     labels_dir: str = field(
         default_factory=_default_labels_dir,
         metadata={"env": "SPEC_AGENT_LABELS", "help": "Folder of labelled headings (seed labels)."},

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from agent.match.facets import default_facets
+
 Intent = Literal[
     "clause", "which_test", "table_value", "reverse", "keywords", "documents", "general"
 ]
@@ -250,6 +252,16 @@ _RUN_CUE = re.compile(
     r"|\b(?:what|which) requirements? (?:covers?|applies|apply|governs?|is that|handles?)\b",
     re.IGNORECASE,
 )
+# A kind of test asked for in other words ("what emission measurement is needed", "what do we
+# need to demonstrate"): counts only when the wording names how the test couples (a path facet)
+# and asks for no value, so "what supply voltage do I need to set" stays a value question.
+_SOFT_TEST = re.compile(
+    r"\b(?:what|which)(?:\s+(?:kind|sort|type)\s+of)?(?:\s+[\w/-]+){0,3}?\s+(?:tests?|checks?|measurements?|qualifications?|verifications?"
+    r"|assessments?|evaluations?|trials?|demonstrations?|procedures?)\b"
+    r"|\b(?:what|which|anything)\b[^?.]{0,40}?\b(?:do|must|should|shall|will)\s+(?:i|we|you|they|it)\s+(?:\w+\s+){0,2}?"
+    r"(?:do|run|show|prove|demonstrate|perform|pass|verify|meet|carry out)\b",
+    re.IGNORECASE,
+)
 # A question about a clause that also wants to know which test it is ("what does 5.16 have me measure").
 TEST_CUE = re.compile(r"\b(tests?|testing|measure|measured|measuring|run|perform|procedure|method)\b", re.IGNORECASE)
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
@@ -280,6 +292,8 @@ def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: b
     if _REVERSE.search(q) and not clauses and not _RUN_CUE.search(q):
         return "reverse"
     if _WHICH_TEST.search(q) or (_RUN_CUE.search(q) and not tables):
+        return "which_test"
+    if not tables and not _VALUE.search(q) and not re.search(r"\btables?\b", q, re.I) and _SOFT_TEST.search(q) and "path" in default_facets().read(q):
         return "which_test"
     if tables or quantities or _VALUE.search(q):
         return "table_value"

@@ -11,7 +11,7 @@ import yaml
 FAMILIES = ("emission", "immunity", "esd")
 _TEST_FIELDS = {
     "id", "code", "name", "family", "standards", "oem_codes", "aliases", "keywords",
-    "ambiguous", "excludes", "units", "frequency_range", "description",
+    "ambiguous", "excludes", "units", "frequency_range", "description", "facets",
 }
 _REQUIRED = ("id", "code", "name", "family", "description")
 BUILTIN = Path(__file__).resolve().parents[1] / "data" / "catalogue.yaml"
@@ -49,6 +49,7 @@ class CatalogueTest:
     excludes: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     frequency_range: str = ""
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dimension, values): ("path", ("esd",))
 
     def document(self) -> str:
         """The text that stands for this test in similarity search."""
@@ -133,6 +134,7 @@ def _parse_test(entry: Any, index: int, source: str) -> CatalogueTest:
         excludes=_strings(entry.get("excludes"), f"{where}: field 'excludes'"),
         units=_strings(entry.get("units"), f"{where}: field 'units'"),
         frequency_range=str(entry.get("frequency_range") or ""),
+        facets=_facets(entry.get("facets") or {}, f"{where}: field 'facets'"),
     )
 
 
@@ -154,6 +156,12 @@ def _oem_code(item: Any, where: str) -> OemCode:
     if not isinstance(item, dict) or not item.get("code"):
         raise ValueError(f"{where}: field 'oem_codes' entries need a 'code' (e.g. RI 112)")
     return OemCode(code=str(item["code"]), oem=str(item.get("oem") or ""))
+
+
+def _facets(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: must be a mapping of dimension to value(s)")
+    return tuple((str(dim), _strings(v if isinstance(v, list) else [v], where)) for dim, v in value.items())
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
