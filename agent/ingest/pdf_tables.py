@@ -133,9 +133,112 @@ def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
         merged = [[cell is None for cell in row.cells] for row in tab.rows]
         if _useful(rows, merged):
             header = _header_rows(merged)
-            _fill_spans(rows, [list(row.cells) for row in tab.rows], header)
+            rows, boxes = split_stacked(rows, [list(row.cells) for row in tab.rows], words, header)
+            _fill_spans(rows, boxes, header)
             tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, header, pages=[page.number + 1]))
     return tables
+
+
+STACK_TOLERANCE = 0.45  # lines of two cells are on one level when their middles are this many line heights apart
+_VALUE_LINE = re.compile(r"^[^A-Za-z]*\d[^\s]*(?:\s+\S+){0,3}$")  # "5,000", "1,000 3", "800/ or 500 4", "±8 kV"
+
+
+def split_stacked(rows: list[list[str]], boxes: list[list[tuple | None]], words: list[tuple],
+                  header: int) -> tuple[list[list[str]], list[list[tuple | None]]]:
+    """Body rows that stack several logical rows with no ruling between them (a column of values
+    one above the other, level with the lines of another column) split into one row per level.
+    A column's lines above the first level (a group title, "Commercial Power Lines") head every
+    level; an outdented line between levels heads the levels below it; a column with one line
+    gives it to every level."""
+    out_rows, out_boxes = rows[:header], boxes[:header]
+    for r in range(header, len(rows)):
+        parts = _stacked(boxes[r], words)
+        if parts is None:
+            out_rows.append(rows[r])
+            out_boxes.append(boxes[r])
+            continue
+        out_rows += [texts for texts, _ in parts]
+        out_boxes += [bxs for _, bxs in parts]
+    return out_rows, out_boxes
+
+
+def _cell_lines(cell: tuple, words: list[tuple]) -> list[tuple[float, float, float, str]]:
+    """(middle y, height, x0, text) of each text line inside a cell, top to bottom."""
+    x0, y0, x1, y1 = cell
+    lines: dict[tuple[int, int], list[tuple]] = {}
+    for w in words:
+        if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1:
+            lines.setdefault((w[5], w[6]), []).append(w)
+    out = [((min(w[1] for w in ws) + max(w[3] for w in ws)) / 2, max(w[3] for w in ws) - min(w[1] for w in ws),
+            min(w[0] for w in ws), " ".join(w[4] for w in sorted(ws, key=lambda w: w[7]))) for ws in lines.values()]
+    return sorted(out)
+
+
+def _stacked(cells: list[tuple | None], words: list[tuple]) -> list[tuple[list[str], list[tuple | None]]] | None:
+    per_cell = [_cell_lines(c, words) if c is not None else [] for c in cells]
+    heights = sorted(h for lines in per_cell for _, h, _, _ in lines)
+    if len(heights) < 4:
+        return None
+    tol = STACK_TOLERANCE * heights[len(heights) // 2]
+    levels: list[list[float]] = []  # [middle y, number of cells with a line there]
+    for y, c in sorted((y, c) for c, lines in enumerate(per_cell) for y, _, _, _ in lines):
+        if levels and y - levels[-1][0] <= tol:
+            levels[-1][1].add(c)
+        else:
+            levels.append([y, {c}])
+    shared = [y for y, owners in levels if len(owners) >= 2]
+    if len(shared) < 2 or len(shared) > 40:
+        return None
+    def level_of(y: float) -> int | None:
+        return next((k for k, s in enumerate(shared) if abs(y - s) <= tol), None)
+    stacked_values = any(
+        len({level_of(y) for y, _, _, _ in lines} - {None}) >= 2 and all(_VALUE_LINE.match(t) for *_, t in lines)
+        for lines in per_cell)
+    if not stacked_values:
+        return None
+    texts = [[""] * len(cells) for _ in shared]
+    for c, lines in enumerate(per_cell):
+        if len(lines) == 1 or not any(level_of(y) is not None for y, *_ in lines):
+            for row in texts:
+                row[c] = " ".join(t for *_, t in lines)
+            continue
+        for k, parts in enumerate(_distribute(lines, level_of, len(shared))):
+            texts[k][c] = " ".join(parts)
+    bounds = [cells_top(cells)] + [(a + b) / 2 for a, b in zip(shared, shared[1:])] + [cells_bottom(cells)]
+    return [(texts[k], [None if c is None else (c[0], bounds[k], c[2], bounds[k + 1]) for c in cells])
+            for k in range(len(shared))]
+
+
+def _distribute(lines: list[tuple[float, float, float, str]], level_of, count: int) -> list[list[str]]:
+    """A column's lines given to the levels: a line on a level goes there (left to right), a
+    line above the first level or outdented between levels is a group title heading the levels
+    below it, any other line continues the level above."""
+    own: list[list[tuple[float, str]]] = [[] for _ in range(count)]
+    heads: list[tuple[float, str]] = []  # (x0, text) of the group titles over the levels below
+    given: list[str] = [""] * count
+    last = None
+    for i, (y, _, x0, t) in enumerate(lines):
+        k = level_of(y)
+        if k is not None:
+            if not own[k]:
+                given[k] = " ".join(h for _, h in heads)
+            own[k].append((x0, t))
+            last = k
+            continue
+        nxt = lines[i + 1][2] if i + 1 < len(lines) else None
+        if last is None or (nxt is not None and x0 < nxt - 1):
+            heads = [h for h in heads if h[0] < x0 - 1] + [(x0, t)]
+        else:
+            own[last].append((float("inf"), t))
+    return [[p for p in [given[k], *(t for _, t in sorted(own[k], key=lambda p: p[0]))] if p] for k in range(count)]
+
+
+def cells_top(cells: list[tuple | None]) -> float:
+    return min(c[1] for c in cells if c is not None)
+
+
+def cells_bottom(cells: list[tuple | None]) -> float:
+    return max(c[3] for c in cells if c is not None)
 
 
 def _fill_spans(rows: list[list[str]], boxes: list[list[tuple | None]], header: int) -> None:
