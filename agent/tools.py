@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -21,6 +21,7 @@ from agent.config import Settings
 from agent.errors import NotFound, SpecAgentError
 from agent.index import SpecIndex
 from agent.match.corrections import CorrectingMatcher
+from agent.match.facets import FacetScore, default_facets
 from agent.match.matcher import Matcher, MatchResult
 from agent.schema import Citation, Clause, Hit, Table
 
@@ -52,7 +53,7 @@ def table_citation(table: Table, text: str, row: int | None = None) -> Citation:
 
 def hit_citation(hit: Hit) -> Citation:
     return Citation(n=0, doc=hit.doc, clause=hit.clause, title=hit.title, page=hit.page,
-                    table=hit.table, text=hit.text[:CLAUSE_TEXT_CHARS])
+                    table=hit.table, text=hit.text[:2 * CLAUSE_TEXT_CHARS])
 
 
 def tests_data(result: MatchResult) -> list[dict[str, Any]]:
@@ -76,6 +77,10 @@ class Toolbox:
             return self.matcher.match(heading, text, context, **where)
         return self.matcher.match(heading, text, context)
 
+    def wording_tests(self, text: str) -> list[FacetScore]:
+        """Every catalogue test scored by what the free wording of ``text`` says (facets), best first."""
+        return default_facets(self.settings.facets).rank(text, self.matcher.catalogue)
+
     # -- the tools --------------------------------------------------------------------------
 
     def list_documents(self) -> ToolResult:
@@ -98,9 +103,10 @@ class Toolbox:
 
     def search_spec(self, query: str, k: int | None = None, doc: str | None = None) -> ToolResult:
         k = k or self.settings.top_k
-        hits = self.index.search(query, 2 * k if self.adjust else k, doc)
+        hits = self.index.search(query, 3 * k, doc)
         if self.adjust:
-            hits = rerank(hits, self.adjust(query))[:k]
+            hits = rerank(hits, self.adjust(query))
+        hits = one_per_source(hits)[:k]
         summary = "; ".join(f"{h.doc} §{h.clause}" + (f" {h.table}" if h.table else "") for h in hits)
         return ToolResult(summary or "no hits", tuple(hit_citation(h) for h in hits), {"hits": len(hits)})
 
@@ -180,6 +186,20 @@ class Toolbox:
             return StructuredTool.from_function(run, name=name, description=doc, args_schema=schema)
 
         return [wrap(name, getattr(self, name), schema, doc) for name, schema, doc in TOOL_SPECS]
+
+
+def one_per_source(hits: list[Hit]) -> list[Hit]:
+    """One hit per clause or table, at the rank of its best chunk; the other chunks of the same
+    clause that were found follow its text (a long clause split in chunks is cited once)."""
+    merged: dict[tuple[str, str | None, str | None], Hit] = {}
+    for h in hits:
+        key = (h.doc, h.clause, h.table)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = h
+        elif len(first.text) < 2 * CLAUSE_TEXT_CHARS and h.text not in first.text:
+            merged[key] = replace(first, text=f"{first.text}\n…\n{h.text}")
+    return list(merged.values())
 
 
 def rerank(hits: list[Hit], adjustments: dict[tuple[str, str], float]) -> list[Hit]:

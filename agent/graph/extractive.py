@@ -209,7 +209,9 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
         docs = data.get("documents", [])
         return "Documents loaded: " + (", ".join(docs) if docs else "none (run `spec-agent ingest FILE`).")
     parts: list[str] = []
-    if data.get("matches"):
+    if data.get("matches") and data.get("clauses"):  # a clause question that also asks for its test
+        parts += [clause(evidence, data), *(which_test(m, evidence, standards) for m in data["matches"])]
+    elif data.get("matches"):
         parts += [which_test(m, evidence, standards) for m in data["matches"]]
         parts.append(_supporting_quote(evidence, data.get("question", "")))
     elif data.get("lookup"):

@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.errors import NotFound, SpecAgentError
 from agent.graph.conditions import conditions, row_ids, selector_phrases
-from agent.graph.understand import Understanding
+from agent.graph.understand import TEST_CUE, Understanding
 from agent.schema import Citation
 from agent.tools import Toolbox, ToolResult
 
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE = 8
 SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
 MAX_TABLES = 2
-WHICH_TEST_CANDIDATES = 4  # search hits whose tests are weighed for a which-test question without a clause  # tables one value question may answer from (equally fitting captions)
+WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
+WORDING_STRONG = 3.0  # a facet score from which the question's wording points at a test
+WORDING_SLACK = 1.0  # tests scored within this of the best count as what the wording points at
 FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 # Abbreviations engineers type, spelled out so lexical search finds the clause or table.
 ABBREVIATIONS = {
@@ -185,6 +187,11 @@ def _clause(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) ->
     for number in numbers[:3]:
         result = g.add("get_clause", f"{number} {doc or ''}".strip(), toolbox.get_clause(number, doc))
         g.data.setdefault("clauses", []).append(result.data)
+    if numbers and TEST_CUE.search(u.question):  # "what does 5.16 have me measure": its test too
+        info = g.data["clauses"][0]
+        result = g.add("match_tests", f"clause {info['clause']}", toolbox.match_tests(clause=info["clause"], doc=info["doc"]))
+        if not result.data["abstain"]:
+            g.data["matches"] = [{"clause": info["clause"], "title": info["title"], "doc": info["doc"], **result.data}]
 
 
 def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> list[str]:
@@ -199,23 +206,40 @@ def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: G
 
 
 def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    wording = {w.test_id: w.score for w in toolbox.wording_tests(u.question)}
     numbers = list(u.clauses) or _clauses_for_tests(toolbox, u, doc, g)
     if numbers:
         for number in numbers[:3]:
-            _match(toolbox, number, doc, g)
+            _match(toolbox, number, doc, g, wording)
         return
-    # No clause named: the best-ranked clause the subject finds that calls for a test.
-    hits = toolbox.index.search(expand_abbreviations(topic_of(u.question)), 8, doc)
+    # No clause named: the best-ranked clause the subject finds that calls for a test, the test
+    # the wording points at first (facets) when the question says enough to point at one.
+    hits = toolbox.index.search(_test_query(toolbox, u, wording), 10, doc)
     found = list(dict.fromkeys(_requirement_of(toolbox, h) for h in hits if h.clause and not h.table))
     found = found[:WHICH_TEST_CANDIDATES]
+    top = max(wording.values(), default=0.0)
     scored = []
     for rank, (number, hit_doc) in enumerate(found):
         result = toolbox.match_tests(clause=number, doc=hit_doc)
-        best = max((t["score"] for t in result.data["tests"]), default=0.0) if not result.data["abstain"] else 0.0
-        scored.append((best, rank, number, hit_doc))
-    for _, _, number, hit_doc in sorted(scored, key=lambda s: (s[0] <= 0, s[1]))[:1]:
-        _match(toolbox, number, hit_doc, g)
+        tests = [] if result.data["abstain"] else result.data["tests"]
+        agrees = top >= WORDING_STRONG and any(wording.get(t["id"], 0.0) >= top - WORDING_SLACK for t in tests)
+        scored.append((not tests, not agrees, rank, number, hit_doc))
+    for *_, number, hit_doc in sorted(scored)[:1]:
+        _match(toolbox, number, hit_doc, g, wording)
     _search(toolbox, u.question, doc, g, k=3)
+
+
+def _test_query(toolbox: Toolbox, u: Understanding, wording: dict[int, float]) -> str:
+    """The question's subject, and the name and standards of the tests its wording points at."""
+    query = expand_abbreviations(topic_of(u.question))
+    top = max(wording.values(), default=0.0)
+    if top < WORDING_STRONG:
+        return query
+    tests = [t for t in toolbox.matcher.catalogue.tests if wording.get(t.id, 0.0) >= top - WORDING_SLACK / 2]
+    if len(tests) > 2:  # the wording leaves several tests open: their names would only blur the search
+        return query
+    names = [part for t in tests for part in [t.name, *(s.ref for s in t.standards)]]
+    return " ".join([query, *dict.fromkeys(names)])
 
 
 _GUIDANCE_FOR = re.compile(r"^\((?P<n>\d+(?:\.\d+)*)\)\s")
@@ -233,11 +257,17 @@ def _requirement_of(toolbox: Toolbox, hit: Any) -> tuple[str, str]:
     return hit.clause, hit.doc
 
 
-def _match(toolbox: Toolbox, number: str, doc: str | None, g: Gathered) -> None:
+def _match(toolbox: Toolbox, number: str, doc: str | None, g: Gathered,
+           wording: dict[int, float] | None = None) -> None:
+    """The clause's tests; among them, the one the question's wording points at comes first."""
     result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
     clause = toolbox.index.get_clause(number, doc).clause
+    data = dict(result.data)
+    top = max((wording or {}).values(), default=0.0)
+    if wording and top >= WORDING_STRONG:
+        data["tests"] = sorted(data["tests"], key=lambda t: wording.get(t["id"], 0.0) < top - WORDING_SLACK)
     g.data.setdefault("matches", []).append(
-        {"clause": clause.number, "title": clause.title, "doc": clause.doc, **result.data})
+        {"clause": clause.number, "title": clause.title, "doc": clause.doc, **data})
 
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
