@@ -54,7 +54,7 @@ class Document:
     pages: int  # PDF pages; DOCX: 0
     clauses: tuple[Clause, ...]
     tables: tuple[Table, ...]
-    title: str = ""
+    title: str = ""  # the file's title; for a PDF followed by its first page's opening rows
 
 
 @dataclass(frozen=True)

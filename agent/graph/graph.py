@@ -50,8 +50,9 @@ class Nodes:
 
     def understand(self, state: AgentState) -> dict[str, Any]:
         question = state["question"]
-        docs = [d.name for d in self.tools.index.documents()]
-        u = merge_followup(understanding_from_dict(state.get("previous")), understand(question, docs))
+        titles = {d.name: d.title for d in self.tools.index.documents()}
+        docs = list(titles)
+        u = merge_followup(understanding_from_dict(state.get("previous")), understand(question, titles))
         u = self._ask_model_if_vague(u, docs, state)
         summary = f"intent={u.intent}" + "".join(
             f", {k}={list(v)}" for k, v in (("clauses", u.clauses), ("tables", u.tables), ("tests", u.tests),

@@ -1,8 +1,8 @@
 """Deterministic understanding of a question: clauses, tables, tests, values, document, intent.
 
 - ``understand(question, documents=()) -> Understanding``: no model involved. ``documents``
-  are the loaded document names ("MIL-STD-461G"); "461F", "MIL-STD-461G" or
-  "ACME-EMC-CS-2026" in the question are matched against them.
+  are the loaded document names ("MIL-STD-461G"), or names mapped to titles; "461F",
+  "MIL-STD-461", "the 2015 edition" in the question are matched against them (``docnames``).
 - ``merge_followup(prev, cur) -> Understanding``: for a follow-up ("and its limits?", "what
   about 5.13?", "and in 461F?") the caller passes the previous turn's understanding; what the
   new question does not name is carried over from it.
@@ -21,10 +21,11 @@ When the parse finds no entity and no intent word, a caller may ask the model wi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from agent.graph.docnames import named_documents
 from agent.match.facets import default_facets
 
 Intent = Literal[
@@ -194,32 +195,6 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-# -- documents -----------------------------------------------------------------------------
-def _squash(text: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
-
-
-def _aliases(name: str) -> set[str]:
-    """The full name, and its last segment when it mixes digits and letters ("461G")."""
-    out = {_squash(name)}
-    last = re.split(r"[\s\-_./]+", name.strip())[-1]
-    if re.search(r"\d", last) and re.search(r"[A-Za-z]", last) and len(last) >= 3:
-        out.add(_squash(last))
-    return out
-
-
-def _documents(text: str, known: Sequence[str]) -> tuple[str, ...]:
-    squashed = _squash(text)
-    tokens = {_squash(t) for t in re.split(r"[^A-Za-z0-9]+", text) if t}
-    hits = []
-    for name in known:
-        full, *rest = sorted(_aliases(name), key=len, reverse=True)
-        if full in squashed or any(alias in tokens for alias in rest):
-            hits.append(name)
-    # "MIL-STD-461G" also contains "461G" of no other doc; drop names contained in a longer hit
-    return tuple(h for h in hits if not any(h != o and _squash(h) in _squash(o) for o in hits))
-
-
 # -- intent --------------------------------------------------------------------------------
 _DOCS_Q = re.compile(
     r"\b(which|what) (documents?|specs?|specifications?|standards?|files?) (are|do you|have|did)"
@@ -310,13 +285,14 @@ def _is_followup(q: str, has_subject: bool) -> bool:
     return bool(_PRONOUN.search(q)) and not has_subject and len(re.findall(r"\w+", q)) <= 10
 
 
-def understand(question: str, documents: Sequence[str] = ()) -> Understanding:
-    """Parse a question without a model; ``documents`` are the loaded document names."""
+def understand(question: str, documents: Sequence[str] | Mapping[str, str] = ()) -> Understanding:
+    """Parse a question without a model; ``documents`` are the loaded document names (or a
+    mapping of each name to its title, whose standard numbers the question may use instead)."""
     q = question.strip()
     tables = _unique(_tables(q))
     clauses = _unique(_clauses(q))
     tests = _unique(_tests(q))
-    docs = _documents(q, documents)
+    docs = named_documents(q, documents if isinstance(documents, Mapping) else dict.fromkeys(documents, ""))
     quantities = tuple(find_quantities(q))
     return Understanding(
         question=q,

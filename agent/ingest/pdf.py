@@ -108,7 +108,13 @@ def _parse_open(doc: pymupdf.Document, path: Path, settings: Settings, name: str
     builder = _build(items, labels, name, _body_size(kept))
     records = _table_records(tables, labels, name)
     return Document(name=name, path=str(path), sha256=sha256, kind="pdf", pages=doc.page_count,
-                    clauses=builder.build(), tables=records, title=(doc.metadata or {}).get("title") or "")
+                    clauses=builder.build(), tables=records, title=_title(doc, pages))
+
+
+def _title(doc: pymupdf.Document, pages: list[list[Row]]) -> str:
+    """The file's title and the first page's opening rows (where the standard's number stands)."""
+    opening = " ".join(r.text for r in pages[0][:12])[:300] if pages else ""
+    return " ".join(filter(None, [(doc.metadata or {}).get("title") or "", opening]))
 
 
 def _page_rows(page: pymupdf.Page) -> list[Row]:

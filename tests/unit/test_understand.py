@@ -140,8 +140,9 @@ def test_full_understanding_of_a_value_question():
         ("461F RS103", ("MIL-STD-461F",)),
         ("what does ACME-EMC-CS-2026 say", ("ACME-EMC-CS-2026",)),
         ("compare 461F and 461G", ("MIL-STD-461G", "MIL-STD-461F")),
-        ("MIL-STD-461 in general", ()),
-        ("the 2026 spec", ()),
+        ("MIL-STD-461 in general", ("MIL-STD-461G", "MIL-STD-461F")),  # both editions: no one document
+        ("the 2026 spec", ("ACME-EMC-CS-2026",)),  # a year with "spec", "edition": the document of that year
+        ("CE102 limit at 461 MHz", ()),  # a number with a unit is no standard number
     ],
 )
 def test_documents_named(question, documents):
