@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE = 8
 SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
 MAX_TABLES = 2
+SCOPED_WORDS = 3  # words besides a named section that make a question ask inside that section
+SCOPED_HITS = 2  # sub-clauses of a named section quoted for such a question
 WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
 WORDING_STRONG = 3.0  # a facet score from which the question's wording points at a test
 WORDING_SLACK = 1.0  # tests scored within this of the best count as what the wording points at
@@ -187,11 +189,36 @@ def _clause(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) ->
     for number in numbers[:3]:
         result = g.add("get_clause", f"{number} {doc or ''}".strip(), toolbox.get_clause(number, doc))
         g.data.setdefault("clauses", []).append(result.data)
+    for info in list(g.data.get("clauses", []))[:1]:
+        _search_inside(toolbox, u, info, g)
     if numbers and TEST_CUE.search(u.question):  # "what does 5.16 have me measure": its test too
         info = g.data["clauses"][0]
         result = g.add("match_tests", f"clause {info['clause']}", toolbox.match_tests(clause=info["clause"], doc=info["doc"]))
         if not result.data["abstain"]:
             g.data["matches"] = [{"clause": info["clause"], "title": info["title"], "doc": info["doc"], **result.data}]
+
+
+def _search_inside(toolbox: Toolbox, u: Understanding, info: dict[str, Any], g: Gathered) -> None:
+    """A question that names a section as its scope and asks a particular thing ("in Appendix A,
+    how far apart must the antennas be?"): the sub-clauses of that section the question's words
+    find, best first, after the section itself."""
+    number = info["clause"]
+    rest = [w for w in _STOP.sub(" ", u.question.replace(number, " ")).split() if len(w) > 2]
+    if len(rest) < SCOPED_WORDS:
+        return
+    inside = []
+    for h in toolbox.index.search(expand_abbreviations(u.question), 12, info["doc"]):
+        if not h.clause or h.table or h.clause == number or h.clause in inside:
+            continue
+        try:
+            parents = toolbox.index.get_clause(h.clause, h.doc).clause.parents
+        except NotFound:
+            continue
+        if number in parents:
+            inside.append(h.clause)
+    for sub in inside[:SCOPED_HITS]:
+        result = g.add("get_clause", f"{sub} {info['doc']}", toolbox.get_clause(sub, info["doc"]))
+        g.data["clauses"].append(result.data)
 
 
 def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> list[str]:

@@ -136,7 +136,48 @@ def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
             rows, boxes = split_stacked(rows, [list(row.cells) for row in tab.rows], words, header)
             _fill_spans(rows, boxes, header)
             tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, header, pages=[page.number + 1]))
-    return tables
+    return tables + boxed_lists(page, words, [t.bbox for t in tables])
+
+
+def boxed_lists(page: pymupdf.Page, words: list[tuple], taken: list[tuple]) -> list[RawTable]:
+    """One-column tables (a ruled box whose rows are items: `find_tables` wants two columns):
+    three or more rules of the same span closed by a rule down each end and none between."""
+    across, down = _segments(page)
+    rules: dict[tuple[int, int], set[float]] = {}
+    for x0, x1, y in _joined(across):
+        if x1 - x0 > 60:
+            rules.setdefault((round(x0 / 3), round(x1 / 3)), set()).add(round(y, 1))
+    out = []
+    for (a, b), ys in rules.items():
+        x0, x1, ys_sorted = a * 3, b * 3, sorted(ys)
+        if len(ys_sorted) < 3 or any(_overlaps((x0, ys_sorted[0], x1, ys_sorted[-1]), t) for t in taken):
+            continue
+        top, bottom = ys_sorted[0], ys_sorted[-1]
+        def covered(x: float) -> float:
+            return sum(min(v1, bottom) - max(v0, top) for v0, v1, vx in down if abs(vx - x) < 4 and v1 > top and v0 < bottom)
+        inner = any(x0 + 6 < vx < x1 - 6 and v1 - v0 > 0.3 * (bottom - top) for v0, v1, vx in down)
+        if inner or covered(x0) < 0.8 * (bottom - top) or covered(x1) < 0.8 * (bottom - top):
+            continue
+        rows = [[_cell_text((x0, y0, x1, y1), words)] for y0, y1 in zip(ys_sorted, ys_sorted[1:])]
+        rows = [r for r in rows if r[0]]
+        if len(rows) >= 2:
+            out.append(RawTable(page.number + 1, (x0, top, x1, bottom), rows, 1, pages=[page.number + 1]))
+    return out
+
+
+def _joined(across: list[tuple]) -> list[tuple[float, float, float]]:
+    """Horizontal segments on one level that touch joined into one rule."""
+    out: list[list[float]] = []
+    for x0, x1, y in sorted(across, key=lambda s: (round(s[2]), s[0])):
+        if out and abs(out[-1][2] - y) < 1.5 and x0 <= out[-1][1] + 3:
+            out[-1][1] = max(out[-1][1], x1)
+        else:
+            out.append([x0, x1, y])
+    return [tuple(s) for s in out]
+
+
+def _overlaps(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 STACK_TOLERANCE = 0.45  # lines of two cells are on one level when their middles are this many line heights apart
