@@ -131,6 +131,26 @@ class Toolbox:
         return ToolResult(summary, evidence, {"tests": tests, "abstain": result.abstain,
                                               "notes": list(result.notes)})
 
+    def table_tests(self, table: str, doc: str | None = None) -> ToolResult:
+        """The catalogue tests a table's rows call for (a port's immunity table: one test a row),
+        each row matched with the table's caption and clause as its context."""
+        from agent.match.tables import TypedTable, lookup_table
+
+        t = self.index.get_table(table, doc)
+        if (t.doc, t.id) not in self._typed:
+            self._typed[(t.doc, t.id)] = TypedTable.from_table(t)
+        context = [f"{t.id} {t.caption}"]
+        rows, evidence = [], []
+        for row in lookup_table(self._typed[(t.doc, t.id)]).rows:
+            text = row_text(row, None)
+            result = self._match(f"{t.caption}: {text}", "", context, doc=t.doc)  # the caption names the port
+            if not result.abstain:
+                rows.append({"row": row_index(row), "text": text, "tests": tests_data(result)})
+                evidence.append(table_citation(t, text, row=row_index(row)))
+        found = sorted({test["name"] for r in rows for test in r["tests"][:1]})
+        return ToolResult(f"{t.doc} {t.id}: " + (", ".join(found) or "no catalogue test in its rows"),
+                          tuple(evidence), {"table": t.id, "doc": t.doc, "clause": t.clause, "rows": rows})
+
     def get_table(self, table: str, doc: str | None = None) -> ToolResult:
         t = self.index.get_table(table, doc)
         return ToolResult(f"{t.doc} {t.id} {t.caption}, p. {t.page}", (table_citation(t, table_markdown(t)),),

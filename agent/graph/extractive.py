@@ -42,16 +42,34 @@ def _by_clause(evidence: Sequence[Citation], doc: str, clause: str) -> Citation 
 
 
 def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: dict[int, str]) -> str:
-    c = _by_clause(evidence, match["doc"], match["clause"])
+    c = _by_clause(evidence, match["doc"], match["clause"]) if match.get("clause") else None
     cite = f" [{c.n}]" if c else ""
-    head = f"{match['clause']} — {match['title']}."
+    head = f"{match['clause']} — {match['title']}." if match.get("clause") else f"{match['title']}."
     if match.get("abstain") or not match.get("tests"):
         return f"{head} No standard test of the catalogue applies to this clause{cite}."
-    tests = [f"{t['name']}" + (f" ({standards[t['id']]})" if standards.get(t["id"]) else "")
+    tests = [f"{t['name']}" + (f" ({_standard_of(t, standards)})" if _standard_of(t, standards) else "")
              + f", score {t['score']:.2f}" for t in match["tests"]]
     label = "Standard test" if len(tests) == 1 else "Standard tests"
+    row = _row_citation(evidence, match)
+    if row is not None:  # the tests come from the rows of a table the clause refers to
+        return (f"{head} {label}: {'; '.join(tests)}{cite}. {match['tests'][0]['name']} is the row of "
+                f"{match['table']}: \"{_snippet(row.text)}\" [{row.n}].")
     why = "; ".join(match["tests"][0].get("evidence", [])[:2])
     return f"{head} {label}: {'; '.join(tests)}{cite}." + (f" Matched on: {why}." if why else "")
+
+
+def _standard_of(test: dict[str, Any], standards: dict[int, str]) -> str:
+    """The standards the clause itself named for this test, else the test's own first one."""
+    named = [e.split("standard reference: ", 1)[1].split(" (")[0] for e in test.get("evidence", [])
+             if "standard reference: " in e]
+    return ", ".join(dict.fromkeys(named)) or standards.get(test["id"], "")
+
+
+def _row_citation(evidence: Sequence[Citation], match: dict[str, Any]) -> Citation | None:
+    if not match.get("table") or not match.get("tests"):
+        return None
+    row = (match.get("row_for") or {}).get(match["tests"][0]["id"])
+    return next((c for c in evidence if c.doc == match["doc"] and c.table == match["table"] and c.row == row), None)
 
 
 def _beyond_number(question: str, number: str | None) -> str:

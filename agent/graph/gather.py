@@ -27,6 +27,7 @@ SCOPED_WORDS = 3  # words besides a named section that make a question ask insid
 SCOPED_HITS = 2  # sub-clauses of a named section quoted for such a question
 WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
 WORDING_STRONG = 3.0  # a facet score from which the question's wording points at a test
+WORDING_ORDER = 2.0  # a facet score from which the wording orders a clause's own tests (a path named)
 WORDING_SLACK = 1.0  # tests scored within this of the best count as what the wording points at
 FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 # Abbreviations engineers type, spelled out so lexical search finds the clause or table.
@@ -239,21 +240,50 @@ def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered
         for number in numbers[:3]:
             _match(toolbox, number, doc, g, wording)
         return
-    # No clause named: the best-ranked clause the subject finds that calls for a test, the test
-    # the wording points at first (facets) when the question says enough to point at one.
+    # No clause named: the best-ranked clause (or table of tests) the subject finds that calls
+    # for a test, the one agreeing with what the wording points at (facets) first.
     hits = toolbox.index.search(_test_query(toolbox, u, wording), 10, doc)
-    found = list(dict.fromkeys(_requirement_of(toolbox, h) for h in hits if h.clause and not h.table))
+    found = list(dict.fromkeys(_requirement_of(toolbox, h) for h in hits if h.clause or h.table))
     found = found[:WHICH_TEST_CANDIDATES]
     top = max(wording.values(), default=0.0)
     scored = []
-    for rank, (number, hit_doc) in enumerate(found):
-        result = toolbox.match_tests(clause=number, doc=hit_doc)
-        tests = [] if result.data["abstain"] else result.data["tests"]
-        agrees = top >= WORDING_STRONG and any(wording.get(t["id"], 0.0) >= top - WORDING_SLACK for t in tests)
-        scored.append((not tests, not agrees, rank, number, hit_doc))
-    for *_, number, hit_doc in sorted(scored)[:1]:
-        _match(toolbox, number, hit_doc, g, wording)
+    for rank, (number, table, hit_doc) in enumerate(found):
+        own, from_table = _candidate_tests(toolbox, number, table, hit_doc)
+        agrees = top >= WORDING_STRONG and any(wording.get(t, 0.0) >= top - WORDING_SLACK for t in own + from_table)
+        # tests read off a table's rows count only where the wording points at one of them
+        scored.append((not (own or (from_table and agrees)), not agrees, rank, number, table, hit_doc, not own))
+    for *_, number, table, hit_doc, by_table in sorted(scored)[:1]:
+        _match(toolbox, number, hit_doc, g, wording, table=table, tables=by_table)
     _search(toolbox, u.question, doc, g, k=3)
+
+
+def _candidate_tests(toolbox: Toolbox, number: str | None, table: str | None, doc: str) -> tuple[list[int], list[int]]:
+    """(the clause's own tests, the tests its tables' rows call for) as ids."""
+    if table:
+        return [], [t["id"] for r in toolbox.table_tests(table, doc).data["rows"] for t in r["tests"][:1]]
+    result = toolbox.match_tests(clause=number, doc=doc)
+    if not result.data["abstain"]:
+        return [t["id"] for t in result.data["tests"]], []
+    rows = _clause_table_tests(toolbox, number, doc)
+    return [], [t["id"] for r in (rows.data["rows"] if rows else []) for t in r["tests"][:1]]
+
+
+def _clause_table_tests(toolbox: Toolbox, number: str, doc: str | None) -> ToolResult | None:
+    """The tests of the tables a clause holds or says to test by ("in accordance with Table 7")."""
+    view = toolbox.index.get_clause(number, doc)
+    names = [t.id for t in view.tables] + [f"Table {m}" for m in _TABLE_REF.findall(view.clause.text)]
+    for name in list(dict.fromkeys(names))[:3]:
+        try:
+            result = toolbox.table_tests(name, view.doc)
+        except NotFound:
+            continue
+        if result.data["rows"]:
+            return result
+    return None
+
+
+_TABLE_REF = re.compile(r"\b(?:in accordance with|according to|as given in|given in|listed in|specified in|per)\s+"
+                        r"Table\s+([A-Z]?\d+(?:[.\-/]\d+)*|[A-Z]?\.?\d+|[IVXLC]+)\b", re.IGNORECASE)
 
 
 def _test_query(toolbox: Toolbox, u: Understanding, wording: dict[int, float]) -> str:
@@ -272,29 +302,52 @@ def _test_query(toolbox: Toolbox, u: Understanding, wording: dict[int, float]) -
 _GUIDANCE_FOR = re.compile(r"^\((?P<n>\d+(?:\.\d+)*)\)\s")
 
 
-def _requirement_of(toolbox: Toolbox, hit: Any) -> tuple[str, str]:
-    """(clause, doc) of a hit; a guidance clause titled "(5.13) CS114, …" (an appendix that
-    explains the requirements) stands for the requirement it names."""
+def _requirement_of(toolbox: Toolbox, hit: Any) -> tuple[str | None, str | None, str]:
+    """(clause, table, doc) of a hit; a guidance clause titled "(5.13) CS114, …" (an appendix
+    that explains the requirements) stands for the requirement it names."""
+    if hit.table:
+        return hit.clause, hit.table, hit.doc
     m = _GUIDANCE_FOR.match(hit.title or "")
     if m:
         try:
-            return toolbox.index.get_clause(m["n"], hit.doc).clause.number, hit.doc
+            return toolbox.index.get_clause(m["n"], hit.doc).clause.number, None, hit.doc
         except NotFound:
             pass
-    return hit.clause, hit.doc
+    return hit.clause, None, hit.doc
 
 
-def _match(toolbox: Toolbox, number: str, doc: str | None, g: Gathered,
-           wording: dict[int, float] | None = None) -> None:
-    """The clause's tests; among them, the one the question's wording points at comes first."""
-    result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
-    clause = toolbox.index.get_clause(number, doc).clause
-    data = dict(result.data)
+def _match(toolbox: Toolbox, number: str | None, doc: str | None, g: Gathered,
+           wording: dict[int, float] | None = None, table: str | None = None, tables: bool = True) -> None:
+    """The clause's tests, or when it calls for none itself, the tests its tables' rows call for
+    (or a table's own); among them, the one the question's wording points at comes first."""
+    rows = None
+    if table:
+        rows = g.add("table_tests", table, toolbox.table_tests(table, doc))
+        data: dict[str, Any] = {"tests": [], "abstain": True}
+        number = number or rows.data["clause"]
+    else:
+        result = g.add("match_tests", f"clause {number}", toolbox.match_tests(clause=number, doc=doc))
+        data = dict(result.data)
+        if data["abstain"] and tables:
+            rows = _clause_table_tests(toolbox, number, doc)
+            if rows is not None:
+                g.add("table_tests", rows.data["table"], rows)
+    if rows is not None and rows.data["rows"]:
+        first = {}
+        for r in rows.data["rows"]:
+            first.setdefault(r["tests"][0]["id"], (r["tests"][0], r["row"]))
+        data = {"tests": [t for t, _ in first.values()], "abstain": False, "table": rows.data["table"],
+                "row_for": {tid: row for tid, (_, row) in first.items()}}
     top = max((wording or {}).values(), default=0.0)
-    if wording and top >= WORDING_STRONG:
+    if wording and top >= WORDING_ORDER:
         data["tests"] = sorted(data["tests"], key=lambda t: wording.get(t["id"], 0.0) < top - WORDING_SLACK)
-    g.data.setdefault("matches", []).append(
-        {"clause": clause.number, "title": clause.title, "doc": clause.doc, **data})
+    if number:
+        clause = toolbox.index.get_clause(number, doc).clause
+        head = {"clause": clause.number, "title": clause.title, "doc": clause.doc}
+    else:
+        t = toolbox.index.get_table(table or "", doc)
+        head = {"clause": None, "title": t.caption, "doc": t.doc}
+    g.data.setdefault("matches", []).append({**head, **data})
 
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:

@@ -117,7 +117,7 @@ class Nodes:
         intent = (state.get("understanding") or {}).get("intent", "general")
         if not evidence and intent != "documents":
             return self._no_evidence_text(state)
-        standards = {t.id: ", ".join(s.ref for s in t.standards) for t in self.tools.matcher.catalogue.tests}
+        standards = {t.id: t.standards[0].ref for t in self.tools.matcher.catalogue.tests if t.standards}
         body = extractive.answer(intent, evidence, state.get("intent_data", {}), standards)
         return body + ("\n\nSources:\n" + extractive.sources(evidence) if evidence else "")
 

@@ -220,7 +220,7 @@ _WHICH_TEST = re.compile(
 # Asking what to run without saying "which test": a question word, then a verb of testing
 # (run, perform, carry out, test for/on), or "ask/call/require … any … test", or "what kind of test".
 _RUN_CUE = re.compile(
-    r"\b(what|which|anything|any|is there)\b[^?.]{0,80}?\b(run|perform|carry out|do i (?:have|need) to"
+    r"\b(what|which|anything|any|is there)\b[^?.]{0,80}?\b(run|perform|carry out"
     r"|test(?:ed|ing)? (?:for|against|on)|need to test|have to test|qualif(?:y|ication) test)\b"
     r"|\b(?:ask|asks|call|calls|require|requires)\b[^?.]{0,30}\b(?:any|a|an|which|what)\b[^?.]{0,40}\btests?\b"
     r"|\bwhat (?:kind|sort|type) of tests?\b|\bwhat tests?\b(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition|procedure|method))"
@@ -237,6 +237,10 @@ _SOFT_TEST = re.compile(
     r"(?:do|run|show|prove|demonstrate|perform|pass|verify|meet|carry out)\b",
     re.IGNORECASE,
 )
+# What asks for a number or a table rather than a test ("what limit", "how long", "which table").
+_ASKS_VALUE = re.compile(
+    r"\b(limits?|levels?|bandwidths?|values?|amplitudes?|field strengths?|tolerances?|durations?|dwell"
+    r"|step sizes?|rise times?|severity|how (much|high|long|strong|many|far)|tables?)\b", re.IGNORECASE)
 # A question about a clause that also wants to know which test it is ("what does 5.16 have me measure").
 TEST_CUE = re.compile(r"\b(tests?|testing|measure|measured|measuring|run|perform|procedure|method)\b", re.IGNORECASE)
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
@@ -268,7 +272,7 @@ def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: b
         return "reverse"
     if _WHICH_TEST.search(q) or (_RUN_CUE.search(q) and not tables):
         return "which_test"
-    if not tables and not _VALUE.search(q) and not re.search(r"\btables?\b", q, re.I) and _SOFT_TEST.search(q) and "path" in default_facets().read(q):
+    if not tables and not _ASKS_VALUE.search(q) and _SOFT_TEST.search(q) and "path" in default_facets().read(q):
         return "which_test"
     if tables or quantities or _VALUE.search(q):
         return "table_value"

@@ -51,19 +51,31 @@ _MONTHS = {
     "sept", "oct", "nov", "dec",
 }
 _MAX_TITLE = 160
+_QUALIFIERS = {"max", "maximum", "min", "minimum", "nominal", "typ", "typical", "rms", "peak", "continuous",
+               "average", "per", "each", "total", "dc", "ac"}
 _REF_TITLE = re.compile(r"^\((?:\d{1,2}(?:\.\d{1,3})*|[A-Z]\.\d[\d.]*)\)\s+[A-Za-z]")
 
 
 _RUN_IN = re.compile(r"^(?P<title>[^.]{3,80}?[a-z0-9)\]])\.\s+(?P<body>[A-Z(\d].*)$")
 
 
+_SENTENCE_WORDS = 10  # a "title" this long with a verb (or one that says "shall") is a first sentence
+_REQUIREMENT = re.compile(r"\b(?:shall|must|should|may not|is required|are required)\b")
+_VERB = re.compile(r"\b(?:is|are|be|will|has|have|can|means)\b")
+
+
 def split_run_in(title: str) -> tuple[str, str]:
     """("Shielding effectiveness", "The facility HEMP shield …") of a run-in heading; a title with
-    no sentence after it comes back whole with an empty body."""
+    no sentence after it comes back whole with an empty body. A numbered paragraph with no title
+    ("6.2.7. A lane change procedure shall be indicated …") keeps its sentence in the body and
+    is titled by its opening words."""
     match = _RUN_IN.match(title)
-    if not match or len(match["title"].split()) > 12:
-        return title, ""
-    return match["title"].strip(), match["body"].strip()
+    if match and len(match["title"].split()) <= 12:
+        return match["title"].strip(), match["body"].strip()
+    words = title.split()
+    if _REQUIREMENT.search(title) or (len(words) > _SENTENCE_WORDS and _VERB.search(title)):
+        return " ".join(words[:8]) + (" …" if len(words) > 8 else ""), title
+    return title, ""
 
 
 def is_toc_line(line: str) -> bool:
@@ -103,8 +115,11 @@ def _looks_like_title(title: str) -> bool:
         return False
     if not title[0].isalpha() and not _REF_TITLE.match(title):  # "(4.1) General" in an appendix
         return False
-    first = re.split(r"[\s,;:()]", title, maxsplit=1)[0].lower().rstrip(".")
-    if first in _UNITS or first in _MONTHS:
+    words = re.split(r"[\s,;:()]+", title)
+    first = words[0].lower().rstrip(".")
+    article = words[0] == "A" and len(words) > 1 and words[1].isalpha() and words[1].islower() \
+        and words[1] not in _UNITS | _QUALIFIERS  # "6.2.1. A lane change shall …", not "5 A to 10 A"
+    if (first in _UNITS and not article) or first in _MONTHS:
         return False
     letters = sum(ch.isalpha() for ch in title)
     return letters >= 2 and letters >= len(title) * 0.4

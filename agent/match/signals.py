@@ -96,6 +96,21 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(start + body + end, re.IGNORECASE)
 
 
+_CISPR_AS_EN = re.compile(r"^CISPR\s+(\d{1,2})\b(.*)$")
+
+
+def equivalent_refs(ref: str) -> list[str]:
+    """A standard id and the ids it is published under elsewhere: IEC 61000-4-3 is also
+    EN 61000-4-3 (and EN IEC, DIN EN, BS EN …), CISPR 25 is also EN 55025, CISPR 16-2-1 EN 55016-2-1."""
+    out = [ref]
+    if ref.startswith("IEC "):
+        out.append("EN " + ref[4:])
+    m = _CISPR_AS_EN.match(ref)
+    if m:
+        out.append(f"EN 550{int(m[1]):02d}{m[2]}")
+    return out
+
+
 @dataclass(frozen=True)
 class Hit:
     """One rule signal that fired for one test: its weight and the evidence string."""
@@ -158,7 +173,8 @@ class RuleSignals:
     def _compile(test: CatalogueTest) -> _TestRules:
         rules = _TestRules(test)
         for std in test.standards:
-            rules.standards.append((Phrase(std.ref), [Phrase(w) for w in std.with_words], std.ref))
+            withs = [Phrase(w) for w in std.with_words]
+            rules.standards += [(Phrase(ref), withs, std.ref) for ref in equivalent_refs(std.ref)]
         rules.codes = [(Phrase(c.code), f"{c.code} ({c.oem})" if c.oem else c.code) for c in test.oem_codes]
         rules.aliases = [(Phrase(a), a) for a in test.aliases]
         rules.keywords = [(Phrase(k), w, k.replace("*", "")) for k, w in test.keywords]
@@ -192,8 +208,10 @@ class RuleSignals:
     def _test_hits(self, rules: _TestRules, text: str, low: str, family: str | None) -> list[Hit]:
         tid = rules.test.id
         out = []
+        named: set[str] = set()
         for rx, withs, ref in rules.standards:
-            if rx.search(text, low):
+            if ref not in named and rx.search(text, low):
+                named.add(ref)
                 if not withs or any(w.search(text, low) for w in withs):
                     out.append(Hit(tid, W_STANDARD, f"standard reference: {ref}", strong=True))
                 else:
