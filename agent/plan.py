@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.match.matcher import MatchResult, OutlineEntry
+from agent.match.signals import standards_named
 from agent.match.tables import TypedTable
 from agent.match.units import Cell, Quantity, format_number, is_unit, normalise_unit, parse_quantity
 from agent.schema import Clause, Document, Table
@@ -76,7 +77,9 @@ def _tables_of(clause: Clause, clauses: Sequence[Clause], tables: dict[str, Tabl
 
 def _row(clause: Clause, result: MatchResult, standards: dict[int, tuple[str, ...]],
          tables: list[Table]) -> PlanRow:
-    refs = list(dict.fromkeys(ref for t in result.tests for ref in standards.get(t.id, ())))
+    # the standards the clause names for its tests, else each test's own first one
+    refs = list(dict.fromkeys(ref for t in result.tests
+                              for ref in (standards_named(t.evidence) or standards.get(t.id, ())[:1])))
     params = parameters(tables)
     return PlanRow(
         clause=clause.number,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from agent.match.signals import standards_named
 from agent.schema import Citation
 
 OFFLINE_MARK = "Offline answer (from the documents, no language model):"
@@ -60,9 +61,7 @@ def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: d
 
 def _standard_of(test: dict[str, Any], standards: dict[int, str]) -> str:
     """The standards the clause itself named for this test, else the test's own first one."""
-    named = [e.split("standard reference: ", 1)[1].split(" (")[0] for e in test.get("evidence", [])
-             if "standard reference: " in e]
-    return ", ".join(dict.fromkeys(named)) or standards.get(test["id"], "")
+    return ", ".join(standards_named(test.get("evidence", []))) or standards.get(test["id"], "")
 
 
 def _row_citation(evidence: Sequence[Citation], match: dict[str, Any]) -> Citation | None:

@@ -111,6 +111,13 @@ def equivalent_refs(ref: str) -> list[str]:
     return out
 
 
+def standards_named(evidence: list[str] | tuple[str, ...]) -> list[str]:
+    """The standards a match's evidence says the clause named ("standard reference: ISO 7637-2")."""
+    prefix = "standard reference: "
+    refs = [e.split(prefix, 1)[1].split(" (")[0] for e in evidence if prefix in e]
+    return list(dict.fromkeys(refs))
+
+
 @dataclass(frozen=True)
 class Hit:
     """One rule signal that fired for one test: its weight and the evidence string."""
