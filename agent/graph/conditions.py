@@ -7,6 +7,8 @@
   counting only the terms that some rows say and others do not, so a stray word costs nothing.
 - `selector_phrases(question)`: "class B", "level 3" as written, to choose between tables.
 - `row_ids(question) -> list[str]`: the row ids a question names ("B2.3", "A4.1", "row 6.3").
+- `ports(text) -> set[str]`: the kinds of port a text names ("ac", "dc", "signal", "enclosure",
+  "hv", "lv"): a caption that names another port than the question is not its table.
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ requirements allowed maximum minimum max min between above below over under up p
 measured measurement measure test tested testing equipment device unit our we i you need have has
 much many long high low large small frequency frequencies band range mhz khz ghz hz
 """.split())
+
+
+_PORTS = {
+    "ac": re.compile(r"\bAC\b|\bmains\b|\ba\.c\.", re.I),
+    "dc": re.compile(r"\bDC\b|\bd\.c\.|\bbattery\b|\b\d+ ?V ?DC\b", re.I),
+    "signal": re.compile(r"\bsignal|\bcontrol (?:port|line)|\btelecom|\bdata (?:port|line)|\bcommunication|\bbus\b", re.I),
+    "enclosure": re.compile(r"\benclosure|\bhousing\b|\bcabinet\b", re.I),
+    "hv": re.compile(r"\bHV\b|\bhigh[- ]voltage", re.I),
+    "lv": re.compile(r"\bLV\b|\blow[- ]voltage", re.I),
+}
+
+
+def ports(text: str) -> set[str]:
+    return {name for name, rx in _PORTS.items() if rx.search(text)}
 
 
 def selector_phrases(question: str) -> list[str]:

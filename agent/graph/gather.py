@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.errors import NotFound, SpecAgentError
-from agent.graph.conditions import conditions, row_ids, selector_phrases
+from agent.graph.conditions import conditions, ports, row_ids, selector_phrases
 from agent.graph.understand import TEST_CUE, Understanding
 from agent.schema import Citation
 from agent.tools import Toolbox, ToolResult
@@ -426,14 +426,25 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         words = _stems(query)
         # the table whose caption and clause title say most of what was asked, search rank second
         phrases = selector_phrases(u.question)
+        asked = ports(u.question)
         fit = [len(words & _stems(f"{h.title} {h.text[:200]}"))
-               + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases) for h in hits]
+               + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases)
+               + _port_fit(asked, ports(h.title or "")) for h in hits]
         ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
         scored = dict.fromkeys(hits[i].table for i in ranked)
         for i in ranked:
             scored[hits[i].table] = scored[hits[i].table] if scored[hits[i].table] is not None else fit[i]
         return list(scored.items())[:4]
     return [(name, None) for name in dict.fromkeys(names)][:4]
+
+
+def _port_fit(asked: set[str], captioned: set[str]) -> int:
+    """+2 for each port the question and the caption both name; -3 when the caption names only
+    other ports (a DC power port question is not answered from the AC mains table)."""
+    if not asked or not captioned:
+        return 0
+    shared = len(asked & captioned)
+    return 2 * shared if shared else -3
 
 
 def _stems(text: str) -> set[str]:

@@ -231,8 +231,9 @@ _RUN_CUE = re.compile(
 # need to demonstrate"): counts only when the wording names how the test couples (a path facet)
 # and asks for no value, so "what supply voltage do I need to set" stays a value question.
 _SOFT_TEST = re.compile(
-    r"\b(?:what|which)(?:\s+(?:kind|sort|type)\s+of)?(?:\s+[\w/-]+){0,3}?\s+(?:tests?|checks?|measurements?|qualifications?|verifications?"
-    r"|assessments?|evaluations?|trials?|demonstrations?|procedures?)\b"
+    r"\b(?:what|which)(?:\s+(?:kind|sort|type)\s+of)?(?:\s+[\w/-]+){0,3}?\s+(?:tests?|testing|checks?|measurements?"
+    r"|qualifications?|verifications?|assessments?|evaluations?|trials?|demonstrations?|procedures?)\b"
+    r"|\bhow\b[^?.]{0,60}?\b(?:measured|tested|verified|assessed|demonstrated)\b"
     r"|\b(?:what|which|anything)\b[^?.]{0,40}?\b(?:do|must|should|shall|will)\s+(?:i|we|you|they|it)\s+(?:\w+\s+){0,2}?"
     r"(?:do|run|show|prove|demonstrate|perform|pass|verify|meet|carry out)\b",
     re.IGNORECASE,

@@ -284,7 +284,15 @@ def cells_bottom(cells: list[tuple | None]) -> float:
 
 def _fill_spans(rows: list[list[str]], boxes: list[list[tuple | None]], header: int) -> None:
     """Body cells covered by a spanning cell (None from find_tables) take its text: the cell
-    above when its box reaches down over this row, else the cell to the left reaching across."""
+    above when its box reaches down over this row, else the cell to the left reaching across.
+    A header cell spanning columns ("Class A" over quasi-peak and average) heads each of them."""
+    for r in range(min(header, len(rows)) if header > 1 else 0):
+        for c, box in enumerate(boxes[r]):
+            if box is not None or rows[r][c] or c == 0:
+                continue
+            left = next((k for k in range(c - 1, -1, -1) if boxes[r][k] is not None), None)
+            if left is not None and rows[r][left] and boxes[r][left][2] > _column_middle(boxes, c):
+                rows[r][c] = rows[r][left]
     for r in range(header, len(rows)):
         for c, box in enumerate(boxes[r]):
             if box is not None or rows[r][c]:

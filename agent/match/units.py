@@ -334,6 +334,10 @@ def _parse_cell(raw: str, column_unit: str | None) -> Cell:
     r = parse_range(body, column_unit)
     if r is not None:
         return Cell(raw, "range", range=r, footnotes=marks, text=shown)
+    lead = re.split(r",\s|;\s?", body, maxsplit=1)[0]  # "80 MHz to 1 000 MHz, 80 % AM (1 kHz)": the band leads
+    r = parse_range(lead, column_unit) if lead != body else None
+    if r is not None:
+        return Cell(raw, "range", range=r, footnotes=marks, text=shown)
     return Cell(raw, "text", footnotes=marks, text=shown)
 
 
