@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 _CAPTION_LINE = re.compile(
     r"^\s*(?:TABLE|Table)\s+(?P<id>(?:[A-Z]{1,2}[.\-])?(?:\d+(?:[./\-]\d+)*[a-z]?|[IVXLC]+\b)"
-    r"|[A-Z]{1,2}\d+(?:[./\-]\d+)*|[A-Z]\b)"
+    r"|[A-Z]{1,2}\d+(?:[./\-]\d+)*|[A-Z]\b(?![.\-/]\d))"
     r"(?=\s*$|\s*[.:\u2013\u2014-]|\s*\(|\s+[A-Z])"
 )
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$")

@@ -52,7 +52,7 @@ def test_cited_means_cited_in_the_body_not_only_in_sources():
 def test_table_recall_counts_captions_not_references_or_contents():
     pages = ["CONTENTS\nTable 1 Limits ........ 4\nTable 2 Levels ........ 5\nTable 3 x ........ 6",
              "Table B.2 – Requirements for class A\nTable 5 gives the limits.\nTABLE B-II.  PCI source",
-             "Table A4/1\nRequirements to be tested\nTable 2 (continued)"]
+             "Table A4/1\nRequirements to be tested\nTable 2 (continued)\nTable A.1 shall be used to select the tests."]
     assert printed_captions(pages) == ["TABLE B.2", "TABLE B-II", "TABLE A4/1", "TABLE 2"]
     recall = table_recall("D", pages, ["Table B.2", "TABLE A4/1", "Table on page 3"])
     assert (recall.share, recall.missing) == (0.5, ("TABLE B-II", "TABLE 2"))
