@@ -99,10 +99,37 @@ def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
     lines: list[str] = []
     for table in dict.fromkeys(c.table for c in evidence if c.table):
         rows = [c for c in evidence if c.table == table]
+        if any(c.row is not None for c in rows):  # the rows found; the whole table stays a source
+            rows = [c for c in rows if c.row is not None]
         first = rows[0]
         lines.append(f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":")
-        lines += [f"- {c.text} [{c.n}]" for c in rows]
+        for c in rows:
+            asked = asked_cells(c.text, data.get("question", ""))
+            lines.append(f"- {c.text} [{c.n}]" + (f"\n  → {asked} [{c.n}]" if asked else ""))
     return "\n".join(lines)
+
+
+_LABEL_WORD = re.compile(r"[a-zµ]+(?:-[a-z]+)*|\d+(?:[.,]\d+)?\s?m\b", re.IGNORECASE)
+_LABEL_STOP = {"db", "µv", "µa", "uv", "ua", "limit", "limits", "level", "levels", "mhz", "khz", "hz", "ghz",
+               "the", "of", "for", "and", "in", "at", "to", "m", "v", "a"}
+
+
+def asked_cells(row: str, question: str) -> str:
+    """The cells of a looked-up row ("label: value; …") whose column says what the question asks
+    and the other value columns do not ("class B" and "quasi-peak" → "Class B Quasi-peak dB(µV)")."""
+    pairs = [p.split(": ", 1) for p in row.split("; ") if ": " in p]
+    wanted = {w.lower() for w in _LABEL_WORD.findall(question)} - _LABEL_STOP
+    wanted |= {f"class {m.lower()}" for m in re.findall(r"\bclass\s+([A-Z0-9])\b", question, re.I)}
+    scores = []
+    for label, value in pairs:
+        if not re.search(r"\d", value):
+            continue
+        said = {w.lower() for w in _LABEL_WORD.findall(label)} - _LABEL_STOP
+        said |= {f"class {m.lower()}" for m in re.findall(r"\bclass\s+([A-Z0-9])\b", label, re.I)}
+        scores.append((len(wanted & said), label, value))
+    best = max((sc for sc, _, _ in scores), default=0)
+    picked = [f"{label}: {value}" for sc, label, value in scores if sc == best]
+    return "; ".join(picked) if best and len(picked) < len(scores) else ""
 
 
 _WORD = re.compile(r"[A-Za-zµ]{3,}|\d+(?:\.\d+)?")

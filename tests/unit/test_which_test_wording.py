@@ -60,3 +60,13 @@ def test_without_a_path_in_the_wording_table_rows_do_not_decide(assistant):
     r = assistant.ask("Are widgets on rolling stock in scope, and which standard covers them?", "t4")
     assert r.tests == []
     assert "is the row of" not in r.answer
+
+
+def test_the_cell_the_conditions_ask_for_is_pointed_out():
+    from agent.graph.extractive import asked_cells
+    row = ("Row: A3.1; Frequency range MHz: 0,15 to 0,50; Class A Quasi-peak dB(µV): 88 to 78; "
+           "Class A Average dB(µV): 75 to 65; Class B Quasi-peak dB(µV): 70 to 60; Class B Average dB(µV): 60 to 50")
+    assert asked_cells(row, "Quasi-peak limit for class B at 200 kHz?") == "Class B Quasi-peak dB(µV): 70 to 60"
+    assert asked_cells(row, "class A limits at 200 kHz?") == ("Class A Quasi-peak dB(µV): 88 to 78; "
+                                                            "Class A Average dB(µV): 75 to 65")
+    assert asked_cells(row, "limits at 200 kHz?") == ""  # nothing singles a column out
