@@ -99,8 +99,6 @@ def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
     lines: list[str] = []
     for table in dict.fromkeys(c.table for c in evidence if c.table):
         rows = [c for c in evidence if c.table == table]
-        if any(c.row is not None for c in rows):  # the rows found; the whole table stays a source
-            rows = [c for c in rows if c.row is not None]
         first = rows[0]
         lines.append(f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":")
         for c in rows:
