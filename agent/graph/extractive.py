@@ -102,8 +102,11 @@ def table_rows(evidence: Sequence[Citation], data: dict[str, Any]) -> str:
         first = rows[0]
         lines.append(f"{first.table} ({first.title}), {first.doc}" + (f", at {at}" if at else "") + ":")
         for c in rows:
+            if c.row is None and "\n|" in c.text:  # the whole table: a markdown table of its own
+                lines += ["", f"{c.text}", f"[{c.n}]", ""]
+                continue
             asked = asked_cells(c.text, data.get("question", ""))
-            lines.append(f"- {c.text} [{c.n}]" + (f"\n  → {asked} [{c.n}]" if asked else ""))
+            lines.append(f"- {c.text} [{c.n}]" + (f"\n  - the cell asked for: {asked} [{c.n}]" if asked else ""))
     return "\n".join(lines)
 
 

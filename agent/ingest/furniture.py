@@ -61,12 +61,18 @@ def _key(text: str) -> str:
     return re.sub(r"\d+", "#", _TRAILING_NO.sub(" <page>", text))  # "© IEC 2015 – 27 –", dates
 
 
+_PAGE_OF = re.compile(r"\b(?:page|p\.|sheet|seite)\s*(?P<n>\d{1,4})\s*(?:/|of|von|de)\s*\d{1,4}\b", re.IGNORECASE)
+
+
 def _label_candidates(text: str) -> list[str]:
     """Possible page numbers of a furniture row: the whole row, or a number at its start or end."""
     found = page_number_of(text)
     if found:
         return [found]
     text = text.strip()
+    of = _PAGE_OF.search(text)  # "Issue 2.1 • Page 5 / 12", "Sheet 5 of 12": the page, not the count
+    if of:
+        return [of["n"]]
     return [m["n"] for m in (_LEADING_NO.match(text), _TRAILING_NO.search(text), _DASHED_NO.search(text)) if m]
 
 
@@ -78,7 +84,8 @@ def _choose_labels(candidates: list[list[str]]) -> list[str | None]:
     for p, cands in enumerate(candidates):
         near = (offsets[p - 1] if p else set()) | (offsets[p + 1] if p + 1 < len(offsets) else set())
         fits = [c for c in cands if c.isdigit() and int(c) - p in near]
-        labels.append(fits[0] if fits else (cands[0] if len(cands) == 1 and cands[0] == cands[-1]
+        constant = any(cands == candidates[q] for q in (p - 1, p + 1) if 0 <= q < len(candidates))
+        labels.append(fits[0] if fits else (cands[0] if len(cands) == 1 and not constant
                                             and not _is_year(cands[0]) else None))
     return labels
 

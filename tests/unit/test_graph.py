@@ -213,7 +213,7 @@ def test_failed_retry_falls_back_to_the_extractive_answer(index_dir):
     row = r.evidence[0]["text"]
     assert r.answer == (
         "Table 8-1 (Conducted emissions, voltage method – limits), ACME-EMC-CS-2026:\n"
-        f"- {row} [1]\n  → Average limit dB(µV): 18 [1]\n\nSources:\n[1] ACME-EMC-CS-2026 §8.2.2.1, Table 8-1, p. 5\n\n"
+        f"- {row} [1]\n  - the cell asked for: Average limit dB(µV): 18 [1]\n\nSources:\n[1] ACME-EMC-CS-2026 §8.2.2.1, Table 8-1, p. 5\n\n"
         f"Note: {r.notes[0]}")
     assert "55 dBµV" not in r.answer.split("Note:")[0]
 
