@@ -227,6 +227,9 @@ _RUN_CUE = re.compile(
     r"|\b(?:what|which) requirements? (?:covers?|applies|apply|governs?|is that|handles?)\b",
     re.IGNORECASE,
 )
+# Asking what to do ("what do I run", "which tests must be performed"): a "which clause covers
+# the acceptance test for …" question stays a question about a clause.
+_RUN_VERB = re.compile(r"\b(run|perform|performed|carry out|carried out|do i|do we|must i|must we|have to)\b", re.IGNORECASE)
 # A kind of test asked for in other words ("what emission measurement is needed", "what do we
 # need to demonstrate"): counts only when the wording names how the test couples (a path facet)
 # and asks for no value, so "what supply voltage do I need to set" stays a value question.
@@ -269,7 +272,7 @@ def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: b
         return "documents"
     if _KEYWORDS.search(q):
         return "keywords"
-    if _REVERSE.search(q) and not clauses and not _RUN_CUE.search(q):
+    if _REVERSE.search(q) and not clauses and not _RUN_VERB.search(q):
         return "reverse"
     if _WHICH_TEST.search(q) or (_RUN_CUE.search(q) and not tables):
         return "which_test"

@@ -28,6 +28,7 @@ def assistant(tmp_path_factory) -> Assistant:
     ("Near strong 50 Hz fields from the traction return: what do we need to demonstrate?", "which_test"),
     ("What supply voltage do I need to set on the bench supply?", "general"),  # no path named
     ("Which antenna type does the test equipment table require?", "general"),  # asks for a table's cell
+    ("Which paragraph covers the acceptance test for the main barrier filters?", "reverse"),
 ])
 def test_soft_which_test_cues_need_a_path_in_the_wording(question, intent):
     assert understand(question).intent == intent
