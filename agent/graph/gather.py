@@ -200,8 +200,8 @@ def _clause(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) ->
 
 
 def _search_inside(toolbox: Toolbox, u: Understanding, info: dict[str, Any], g: Gathered) -> None:
-    """A question that names a section as its scope and asks a particular thing ("in Appendix A,
-    how far apart must the antennas be?"): the sub-clauses of that section the question's words
+    """A question that names a section as its scope and asks a particular thing (a distance
+    "per Annex B", a duration "under 5.3"): the sub-clauses of that section the question's words
     find, best first, after the section itself."""
     number = info["clause"]
     rest = [w for w in _STOP.sub(" ", u.question.replace(number, " ")).split() if len(w) > 2]

@@ -230,8 +230,8 @@ _RUN_CUE = re.compile(
 # Asking what to do ("what do I run", "which tests must be performed"): a "which clause covers
 # the acceptance test for …" question stays a question about a clause.
 _RUN_VERB = re.compile(r"\b(run|perform|performed|carry out|carried out|do i|do we|must i|must we|have to)\b", re.IGNORECASE)
-# A kind of test asked for in other words ("what emission measurement is needed", "what do we
-# need to demonstrate"): counts only when the wording names how the test couples (a path facet)
+# A kind of test asked for in other words (a "check", "measurement" or "qualification" that is
+# needed, something we must "show" or "prove"): counts only when the wording names how the test couples (a path facet)
 # and asks for no value, so "what supply voltage do I need to set" stays a value question.
 _SOFT_TEST = re.compile(
     r"\b(?:what|which)(?:\s+(?:kind|sort|type)\s+of)?(?:\s+[\w/-]+){0,3}?\s+(?:tests?|testing|checks?|measurements?"

@@ -1,8 +1,8 @@
 """Which test free wording means: facets read from a question, scored against the catalogue's.
 
-An engineer asks "what do I have to run on those bus lines to prove they ride through
-transients?" without naming a test. The question still says a direction (immunity: "ride
-through"), a path (transient), the lines (signal: "bus"). `agent/data/facets.yaml` holds the
+An engineer asks whether the CAN wiring must "survive spikes" without naming a test. The
+question still says a direction (immunity: "survive"), a path (transient: "spikes"), the lines
+(signal: "CAN"). `agent/data/facets.yaml` holds the
 vocabulary of each dimension; each catalogue test declares its own facets.
 
 - ``load_facets(path=None) -> Facets``: the vocabulary (built-in or a user's copy).

@@ -70,3 +70,8 @@ def test_a_test_that_leaves_a_dimension_open_neither_gains_nor_loses():
 def test_bad_pattern_names_the_dimension_and_value():
     with pytest.raises(ValueError, match="dimension path: value esd: bad pattern"):
         parse_facets({"dimensions": {"path": {"values": {"esd": ["(unclosed"]}}}})
+
+
+def test_the_modal_can_is_no_can_bus():
+    assert "lines" not in FACETS.read("Can the module withstand ESD while operating?")
+    assert FACETS.read("Must the CAN wiring survive spikes?")["lines"] == {"signal": "CAN"}
