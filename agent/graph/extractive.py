@@ -270,4 +270,7 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
     if not parts or not any(parts):
         parts = [hits(evidence, data.get("topic"), data.get("question", ""))]
     notes = data.get("not_found", [])
+    if data.get("routed"):  # no document named, several loaded: say which one answered
+        notes = [f"From {data['routed']}, the loaded document this question is about (name another to ask it).",
+                 *notes]
     return "\n".join([*notes, *[p for p in parts if p]])

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE = 8
 SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
 MAX_TABLES = 2
+ROUTE_HITS = 12  # search hits weighed to tell which loaded document an unscoped question is about
+ROUTE_SHARE = 0.6  # the rank-weighted share of those hits one document needs to be chosen
 SCOPED_WORDS = 3  # words besides a named section that make a question ask inside that section
 SCOPED_HITS = 2  # sub-clauses of a named section quoted for such a question
 WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
@@ -154,6 +156,10 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
     doc = doc or u.document
     g = Gathered()
     g.data["question"] = u.question
+    if doc is None and u.intent not in ("documents", "keywords"):
+        doc = _route(toolbox, u)
+        if doc is not None:
+            g.data["routed"] = doc
     handler = {
         "documents": _documents, "which_test": _which_test, "clause": _clause,
         "table_value": _table_value, "reverse": _reverse, "keywords": _keywords,
@@ -173,6 +179,39 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
     elif u.intent not in ("documents", "keywords") and not u.has_subject and not searched:
         _search(toolbox, u.question, doc, g, k=SUPPORT_HITS)  # a subject found by search: the text around it too
     return g
+
+
+def _route(toolbox: Toolbox, u: Understanding) -> str | None:
+    """The one document a question names none of but plainly is about: with several loaded, the
+    document that holds the clauses or tables it names, else the one whose passages fill most of
+    a search for its words (rank-weighted share ≥ ROUTE_SHARE); None when it is not plain."""
+    names = [d.name for d in toolbox.index.documents()]
+    if len(names) < 2:
+        return None
+    if u.clauses or u.tables:
+        holding = [n for n in names if _holds(toolbox, u, n)]
+        return holding[0] if len(holding) == 1 else None
+    weight: dict[str, float] = {}
+    for rank, h in enumerate(toolbox.index.search(expand_abbreviations(u.question), ROUTE_HITS, None)):
+        weight[h.doc] = weight.get(h.doc, 0.0) + 1.0 / (rank + 1)
+    best = max(weight, key=weight.get, default=None)
+    return best if best is not None and weight[best] >= ROUTE_SHARE * sum(weight.values()) else None
+
+
+def _holds(toolbox: Toolbox, u: Understanding, doc: str) -> bool:
+    for name in u.tables:
+        try:
+            toolbox.index.get_table(name, doc)
+            return True
+        except NotFound:
+            pass
+    for number in u.clauses:
+        try:
+            toolbox.index.get_clause(number, doc)
+            return True
+        except NotFound:
+            pass
+    return False
 
 
 def _search(toolbox: Toolbox, query: str, doc: str | None, g: Gathered, k: int | None = None) -> ToolResult:

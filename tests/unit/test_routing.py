@@ -1,0 +1,39 @@
+"""Several documents loaded, none named: a question plainly about one is answered from it, and says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings
+from agent.service import Assistant
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = ROOT / "tests" / "fixtures" / "layouts" / "EN-layout-sample.pdf"
+SAMPLE = ROOT / "agent" / "data" / "sample" / "ACME-EMC-CS-2026.pdf"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory) -> Assistant:
+    a = Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("routing"), embedder="lsa", offline=True))
+    assert [o.status for o in a.ingest([str(LAYOUT), str(SAMPLE)])] == ["added", "added"]
+    return a
+
+
+def test_a_table_only_one_document_has_routes_there(assistant):
+    r = assistant.ask("What does Table B.3 give at 0,25 MHz for quasi-peak?", "r1")
+    assert r.answer.splitlines()[1] == ("From EN-layout-sample, the loaded document this question is about "
+                                        "(name another to ask it).")
+    assert {c["doc"] for c in r.citations} == {"EN-layout-sample"}
+
+
+def test_a_clause_number_both_documents_have_is_not_routed(assistant):
+    r = assistant.ask("What does clause 4.1 say?", "r2")
+    assert "loaded document this question is about" not in r.answer
+
+
+def test_a_named_document_needs_no_routing(assistant):
+    r = assistant.ask("In ACME-EMC-CS-2026, which test does 8.2.2.1 require?", "r3")
+    assert "loaded document this question is about" not in r.answer
+    assert [t["id"] for t in r.tests] == [0]
