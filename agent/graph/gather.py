@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 MAX_EVIDENCE = 8
 SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
 MAX_TABLES = 2
-ROUTE_HITS = 12  # search hits weighed to tell which loaded document an unscoped question is about
-ROUTE_SHARE = 0.6  # the rank-weighted share of those hits one document needs to be chosen
 SCOPED_WORDS = 3  # words besides a named section that make a question ask inside that section
 SCOPED_HITS = 2  # sub-clauses of a named section quoted for such a question
 WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
@@ -183,19 +181,14 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
 
 def _route(toolbox: Toolbox, u: Understanding) -> str | None:
     """The one document a question names none of but plainly is about: with several loaded, the
-    document that holds the clauses or tables it names, else the one whose passages fill most of
-    a search for its words (rank-weighted share ≥ ROUTE_SHARE); None when it is not plain."""
+    only one that holds the clauses or tables it names. (Routing by which document a search for
+    the question's words favours was tried: right on dev, wrong often enough on unseen specs of
+    the same kind to cost more than it gave, so an unnamed subject searches every document.)"""
     names = [d.name for d in toolbox.index.documents()]
-    if len(names) < 2:
+    if len(names) < 2 or not (u.clauses or u.tables):
         return None
-    if u.clauses or u.tables:
-        holding = [n for n in names if _holds(toolbox, u, n)]
-        return holding[0] if len(holding) == 1 else None
-    weight: dict[str, float] = {}
-    for rank, h in enumerate(toolbox.index.search(expand_abbreviations(u.question), ROUTE_HITS, None)):
-        weight[h.doc] = weight.get(h.doc, 0.0) + 1.0 / (rank + 1)
-    best = max(weight, key=weight.get, default=None)
-    return best if best is not None and weight[best] >= ROUTE_SHARE * sum(weight.values()) else None
+    holding = [n for n in names if _holds(toolbox, u, n)]
+    return holding[0] if len(holding) == 1 else None
 
 
 def _holds(toolbox: Toolbox, u: Understanding, doc: str) -> bool:
