@@ -192,18 +192,15 @@ def _route(toolbox: Toolbox, u: Understanding) -> str | None:
 
 
 def _holds(toolbox: Toolbox, u: Understanding, doc: str) -> bool:
-    for name in u.tables:
+    """Does ``doc`` hold one of the tables or clauses the question names?"""
+    lookups = [(toolbox.index.get_table, name) for name in u.tables]
+    lookups += [(toolbox.index.get_clause, number) for number in u.clauses]
+    for find, key in lookups:
         try:
-            toolbox.index.get_table(name, doc)
+            find(key, doc)
             return True
         except NotFound:
-            pass
-    for number in u.clauses:
-        try:
-            toolbox.index.get_clause(number, doc)
-            return True
-        except NotFound:
-            pass
+            continue
     return False
 
 
@@ -384,7 +381,7 @@ def _match(toolbox: Toolbox, number: str | None, doc: str | None, g: Gathered,
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
     at, where = frequency(u), selector(u.question)
-    contains = u.tests[0] if u.tests and not (at or where) else None  # "Table IV, what is CS116?"
+    contains = u.tests[0] if u.tests and not (at or where) else None  # a test code looked up in a named table
     # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
     # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
