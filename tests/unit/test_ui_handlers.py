@@ -1,6 +1,6 @@
-"""ui/handlers.py: what the chat sends for each event, with a fake assistant and a recording chat;
-the Chainlit adapter with a mocked Chainlit context; and the real Assistant, offline, on the
-sample spec."""
+"""The chat handlers (ui/conversation, commands, corrections, uploads): what the chat sends for
+each event, with a fake assistant and a recording chat; the Chainlit adapter with a mocked
+Chainlit context; and the real Assistant, offline, on the sample spec."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from agent.errors import NotFound
 from agent.index import Progress
 from agent.schema import Clause, IngestOutcome, Table
 from agent.service import AnswerRecord, FinalEvent, StepEvent, TokenEvent
-from ui import handlers, render
+from ui import chainlit_chat, commands, conversation, corrections, render, server
 from ui.render import ActionSpec, FileCard, PdfCard, SourceCard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +147,7 @@ class FakeAssistant:
 
 async def test_start_with_an_empty_index_offers_the_sample_and_says_offline(tmp_path):
     chat = FakeChat()
-    await handlers.on_start(FakeAssistant(tmp_path), chat)
+    await conversation.on_start(FakeAssistant(tmp_path), chat)
     assert chat.events == [("send", (
         "**spec-agent**: ask about your EMC specifications; every answer cites its clauses.\n\n"
         "**Offline mode**: Ollama is not answering at http://127.0.0.1:9; start it with `ollama serve`.\n\n"
@@ -159,7 +159,7 @@ async def test_start_with_an_empty_index_offers_the_sample_and_says_offline(tmp_
 async def test_start_names_the_documents_and_the_model(tmp_path):
     chat = FakeChat()
     docs = [{"doc": DOC, "pages": 9, "clauses": 43, "tables": 14, "sha256": "x"}]
-    await handlers.on_start(FakeAssistant(tmp_path, docs, mode="llm"), chat)
+    await conversation.on_start(FakeAssistant(tmp_path, docs, mode="llm"), chat)
     content = chat.sent()[0]
     assert "Answers are written by **llama3.1:8b** (Ollama, on this machine)" in content
     assert "| ACME-EMC-CS-2026 | 9 | 43 | 14 |" in content
@@ -175,7 +175,7 @@ async def test_answer_streams_steps_and_tokens_then_replaces_with_the_verified_a
     assistant.events = [StepEvent("understand", "which test does 8.2.2.1 require?", "intent=which_test"),
                         TokenEvent("8.2.2.1 needs "), TokenEvent("CE [1]"), FinalEvent(record)]
     chat = FakeChat()
-    await handlers.on_message(assistant, chat, "which test does 8.2.2.1 require?")
+    await conversation.on_message(assistant, chat, "which test does 8.2.2.1 require?")
     name1, name2 = "[1] ACME-EMC-CS-2026 §8.2.2.1 p. 5", "[2] ACME-EMC-CS-2026 §8.2.2.1 Table 8-1 p. 5"
     pdf1, pdf2 = "[1] ACME-EMC-CS-2026.pdf p. 5", "[2] ACME-EMC-CS-2026.pdf p. 5"
     assert chat.events == [
@@ -199,26 +199,26 @@ async def test_an_answer_naming_no_test_has_no_correct_action(tmp_path):
     assistant.events = [FinalEvent(AnswerRecord(question="q", answer="No evidence found.", mode="offline",
                                                 citations=[], answer_id=3))]
     chat = FakeChat()
-    await handlers.answer(assistant, chat, "q")
+    await conversation.answer(assistant, chat, "q")
     assert chat.events == [("answer", "No evidence found.", [], [], {"answer_id": 3, "mode": "offline"})]
 
 
 async def test_table_command_shows_a_markdown_table(tmp_path):
     chat = FakeChat()
-    await handlers.on_message(FakeAssistant(tmp_path), chat, '/table "Table 8-1"')
+    await conversation.on_message(FakeAssistant(tmp_path), chat, '/table "Table 8-1"')
     assert chat.sent() == [("ACME-EMC-CS-2026 (p. 5)\n\n**Table 8-1** Conducted emissions, voltage method – limits"
                             "\n\n| Band | Peak |\n|---|---|\n| 0.15–0.3 MHz | 80 |")]
 
 
 async def test_a_missing_table_says_what_exists(tmp_path):
     chat = FakeChat()
-    await handlers.on_message(FakeAssistant(tmp_path), chat, '/table "Table VIII"')
+    await conversation.on_message(FakeAssistant(tmp_path), chat, '/table "Table VIII"')
     assert chat.sent() == ["⚠️ Table VIII is not in any document; tables there: Table 8-1."]
 
 
 async def test_match_command_sends_the_matrix_and_its_csv(tmp_path):
     chat = FakeChat()
-    await handlers.on_message(FakeAssistant(tmp_path, [{"doc": DOC}]), chat, "/match")
+    await conversation.on_message(FakeAssistant(tmp_path, [{"doc": DOC}]), chat, "/match")
     rows = [{"clause": "8.2.2.1", "title": CLAUSE.title, "abstain": False,
              "tests": [{"id": 0, "name": CATALOGUE[0].name, "score": 0.98}]}]
     assert chat.events == [("send", render.matrix_markdown(DOC, rows),
@@ -227,7 +227,7 @@ async def test_match_command_sends_the_matrix_and_its_csv(tmp_path):
 
 async def test_correct_command_stores_the_correction_and_refreshes(tmp_path):
     assistant, chat = FakeAssistant(tmp_path), FakeChat()
-    await handlers.on_message(assistant, chat, "/correct 8.2.2.1 6")
+    await conversation.on_message(assistant, chat, "/correct 8.2.2.1 6")
     assistant.feedback.add_correction.assert_called_once_with(
         "8.2.2.1 Conducted emissions – voltage method", [6], text="The DUT is supplied ...", doc=DOC,
         clause="8.2.2.1", wrong=[0], user="ada")
@@ -239,7 +239,7 @@ async def test_correct_command_stores_the_correction_and_refreshes(tmp_path):
 
 async def test_correct_command_rejects_an_unknown_test(tmp_path):
     assistant, chat = FakeAssistant(tmp_path), FakeChat()
-    await handlers.on_message(assistant, chat, "/correct 8.2.2.1 99")
+    await conversation.on_message(assistant, chat, "/correct 8.2.2.1 99")
     assert chat.sent()[0].startswith("⚠️ no test 99 in the catalogue (ids 0–6)")
     assistant.feedback.add_correction.assert_not_called()
 
@@ -247,7 +247,7 @@ async def test_correct_command_rejects_an_unknown_test(tmp_path):
 async def test_correct_action_asks_for_the_test_then_stores_it(tmp_path):
     assistant, chat = FakeAssistant(tmp_path), FakeChat(choice={"test": 6})
     payload = {"answer_id": 7, "doc": DOC, "clause": "8.2.2.1", "wrong": [0]}
-    await handlers.correct_from_action(assistant, chat, payload)
+    await corrections.correct_from_action(assistant, chat, payload)
     assert chat.events[0] == ("choose", "Which test does ACME-EMC-CS-2026 §8.2.2.1 require?", [
         ActionSpec("pick_test", "0 Conducted Emission - Voltage Method", {"test": 0}),
         ActionSpec("pick_test", "6 Bulk Current Injection: Immunity", {"test": 6}),
@@ -264,7 +264,7 @@ async def test_upload_reports_each_file_and_goes_on_after_a_bad_one(tmp_path):
     good.write_bytes(b"%PDF-1.7")
     bad.write_bytes(b"\x9bDRMONE")
     assistant, chat = FakeAssistant(tmp_path), FakeChat()
-    await handlers.on_message(assistant, chat, "", [("spec.pdf", str(good)), ("drm.pdf", str(bad))])
+    await conversation.on_message(assistant, chat, "", [("spec.pdf", str(good)), ("drm.pdf", str(bad))])
     kept = [str(tmp_path / "uploads" / "spec.pdf"), str(tmp_path / "uploads" / "drm.pdf")]
     assert assistant.ingested == [kept]
     report = ("✅ spec.pdf: added as ACME-EMC-CS-2026 (9 pages, 43 clauses, 14 tables)\n"
@@ -281,13 +281,13 @@ async def test_upload_reports_each_file_and_goes_on_after_a_bad_one(tmp_path):
 
 async def test_unknown_command_lists_the_commands(tmp_path):
     chat = FakeChat()
-    await handlers.on_message(FakeAssistant(tmp_path), chat, "/frobnicate")
-    assert chat.sent() == ["Unknown command `/frobnicate`.\n\n" + handlers.HELP]
+    await conversation.on_message(FakeAssistant(tmp_path), chat, "/frobnicate")
+    assert chat.sent() == ["Unknown command `/frobnicate`.\n\n" + commands.HELP]
 
 
 def test_parse_command_groups_quoted_words():
-    assert handlers.parse_command('/table "Table VIII" MIL-STD-461G') == ("table", ["Table VIII", "MIL-STD-461G"])
-    assert handlers.parse_command("/DOCS") == ("docs", [])
+    assert commands.parse_command('/table "Table VIII" MIL-STD-461G') == ("table", ["Table VIII", "MIL-STD-461G"])
+    assert commands.parse_command("/DOCS") == ("docs", [])
 
 
 # -- the Chainlit adapter, with a mocked Chainlit context -----------------------------------
@@ -308,7 +308,7 @@ def chainlit_context() -> MagicMock:
 
 async def test_chainlit_answer_streams_then_sends_side_elements():
     emitter = chainlit_context()
-    answer = await handlers.ChainlitChat("ada", "thread-1").start_answer()
+    answer = await chainlit_chat.ChainlitChat("ada", "thread-1").start_answer()
     await answer.token("draft ")
     await answer.token("answer")
     await answer.finish("verified [1]", elements=[SourceCard("[1] X §1 p. 2", "text"), PdfCard("[1] x.pdf p. 2",
@@ -338,7 +338,7 @@ def sample_assistant(sample_index_master, tmp_path_factory):
 
 async def test_real_offline_assistant_answers_which_test_with_a_source(sample_assistant):
     chat = FakeChat()
-    await handlers.on_message(sample_assistant, chat, "which test does 8.2.2.1 require?")
+    await conversation.on_message(sample_assistant, chat, "which test does 8.2.2.1 require?")
     kind, content, elements, actions, metadata = chat.events[-1]
     assert kind == "answer"
     assert "Conducted Emission - Voltage Method" in content
@@ -400,8 +400,8 @@ def test_passwords_are_hashed_and_checked(tmp_path, monkeypatch):
     assert auth.auth_enabled({"SPEC_AGENT_USERS": str(users), "CHAINLIT_AUTH_SECRET": "x"}) is True
     assert auth.auth_enabled({"SPEC_AGENT_USERS": str(tmp_path / "none"), "CHAINLIT_AUTH_SECRET": "x"}) is False
     monkeypatch.setenv("SPEC_AGENT_USERS", str(users))
-    assert handlers.login("ada", "s3cret-pass").identifier == "ada"
-    assert handlers.login("ada", "nope") is None
+    assert server.login("ada", "s3cret-pass").identifier == "ada"
+    assert server.login("ada", "nope") is None
 
 
 def test_ui_command_warns_on_a_public_host_without_login(monkeypatch):

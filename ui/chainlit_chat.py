@@ -1,0 +1,115 @@
+"""The Chainlit side of `Chat`: messages, steps, elements and ask-action over the current session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ui.render import ActionSpec, FileCard, PdfCard, SourceCard
+
+
+def to_element(card: Any) -> Any:
+    """A render card as the Chainlit element that shows it."""
+    import chainlit as cl
+
+    if isinstance(card, SourceCard):
+        return cl.Text(name=card.name, content=card.content, display="side")
+    if isinstance(card, PdfCard):
+        return cl.Pdf(name=card.name, path=card.path, page=card.page, display="side")
+    if isinstance(card, FileCard):
+        return cl.File(name=card.name, content=card.content, mime=card.mime, display="inline")
+    raise TypeError(f"no Chainlit element for {type(card).__name__}")
+
+
+def to_action(spec: ActionSpec) -> Any:
+    import chainlit as cl
+
+    return cl.Action(name=spec.name, label=spec.label, payload=dict(spec.payload))
+
+
+class ChainlitChat:
+    """`Chat` over the current Chainlit session (messages, steps, elements, ask-action)."""
+
+    def __init__(self, user: str, thread_id: str) -> None:
+        self.user = user
+        self.thread_id = thread_id
+
+    @classmethod
+    def current(cls) -> ChainlitChat:
+        import chainlit as cl
+
+        user = cl.user_session.get("user")
+        return cls(getattr(user, "identifier", None) or "anonymous", cl.context.session.thread_id)
+
+    async def send(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
+                   metadata: Mapping[str, Any] | None = None) -> None:
+        import chainlit as cl
+
+        await cl.Message(content=content, elements=[to_element(e) for e in elements],
+                         actions=[to_action(a) for a in actions], metadata=dict(metadata or {})).send()
+
+    async def start_answer(self) -> ChainlitAnswer:
+        return ChainlitAnswer()
+
+    async def step(self, name: str, input: str, output: str) -> None:
+        import chainlit as cl
+
+        async with cl.Step(name=name, type="tool", show_input="text") as step:
+            step.input = input
+            step.output = output
+
+    async def start_progress(self, name: str, input: str) -> ChainlitProgress:
+        import chainlit as cl
+
+        step = cl.Step(name=name, type="tool", default_open=True, show_input="text")
+        step.input = input
+        await step.send()
+        return ChainlitProgress(step)
+
+    async def choose(self, question: str, actions: Sequence[ActionSpec]) -> dict[str, Any] | None:
+        import chainlit as cl
+
+        res = await cl.AskActionMessage(content=question, actions=[to_action(a) for a in actions],
+                                        timeout=600).send()
+        # Chainlit re-opens "a task is running" after an answer, which only a message handler
+        # closes; asked from an action callback, close it or the message box stays locked.
+        await cl.context.emitter.task_end()
+        return dict(res.get("payload") or {}) if res else None
+
+
+class ChainlitAnswer:
+    """The answer message: tokens streamed into it, then replaced by the verified answer."""
+
+    def __init__(self) -> None:
+        import chainlit as cl
+
+        self.message = cl.Message(content="")
+
+    async def token(self, text: str) -> None:
+        await self.message.stream_token(text)
+
+    async def finish(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
+                     metadata: Mapping[str, Any] | None = None) -> None:
+        self.message.content = content
+        self.message.elements = [to_element(e) for e in elements]
+        self.message.actions = [to_action(a) for a in actions]
+        self.message.metadata = dict(metadata or {})
+        await self.message.send()
+
+
+class ChainlitProgress:
+    """An ingest step whose output grows as files are parsed."""
+
+    def __init__(self, step: Any) -> None:
+        self.step = step
+
+    async def update(self, output: str) -> None:
+        self.step.output = output
+        await self.step.update()
+
+    async def finish(self, output: str) -> None:
+        from chainlit.utils import utc_now
+
+        self.step.output = output
+        self.step.end = utc_now()
+        await self.step.update()

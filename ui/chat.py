@@ -1,0 +1,36 @@
+"""What the handlers need from a chat session: the `Chat` protocol and its answer and progress handles.
+
+`ui/chainlit_chat.py` implements it over Chainlit; tests drive the handlers with a recording fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from ui.render import ActionSpec
+
+
+class AnswerHandle(Protocol):
+    async def token(self, text: str) -> None: ...
+    async def finish(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
+                     metadata: Mapping[str, Any] | None = None) -> None: ...
+
+
+class ProgressHandle(Protocol):
+    async def update(self, output: str) -> None: ...
+    async def finish(self, output: str) -> None: ...
+
+
+class Chat(Protocol):
+    """What the handlers need from a chat session."""
+
+    user: str
+    thread_id: str
+
+    async def send(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
+                   metadata: Mapping[str, Any] | None = None) -> None: ...
+    async def start_answer(self) -> AnswerHandle: ...
+    async def step(self, name: str, input: str, output: str) -> None: ...
+    async def start_progress(self, name: str, input: str) -> ProgressHandle: ...
+    async def choose(self, question: str, actions: Sequence[ActionSpec]) -> dict[str, Any] | None: ...

@@ -1,0 +1,79 @@
+"""The conversation: the opening message, each message routed (files, /commands, questions), and
+an answer streamed from the assistant, then replaced by the verified answer with its sources."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from agent.errors import SpecAgentError
+from ui import render
+from ui.chat import Chat
+from ui.commands import run_command
+from ui.corrections import correction_actions
+from ui.render import ActionSpec
+from ui.sources import source_elements
+from ui.uploads import LOAD_SAMPLE, ingest_uploads
+
+
+def mode_line(assistant: Any) -> str:
+    if assistant.mode == "llm":
+        return (f"Answers are written by **{assistant.model_name}** (Ollama, on this machine) and checked "
+                "against the clauses they cite.")
+    note = assistant.status_note or "answers come from the documents and tools, without a language model."
+    return f"**Offline mode**: {note}"
+
+
+async def on_start(assistant: Any, chat: Chat) -> None:
+    docs = await asyncio.to_thread(assistant.documents)
+    lines = ["**spec-agent**: ask about your EMC specifications; every answer cites its clauses.",
+             mode_line(assistant)]
+    actions: list[ActionSpec] = []
+    if docs:
+        lines.append("Indexed documents:\n\n" + render.documents_markdown(docs))
+    else:
+        lines.append("No documents are indexed yet. Drop PDF or DOCX specifications into the chat, "
+                     "or load the bundled sample specification (ACME-EMC-CS-2026).")
+        actions.append(ActionSpec(LOAD_SAMPLE, "Load the sample spec", {}))
+    lines.append("Type `/help` for commands.")
+    await chat.send("\n\n".join(lines), actions=actions)
+
+
+async def on_message(assistant: Any, chat: Chat, text: str, files: Sequence[tuple[str, str]] = ()) -> None:
+    """Files first (ingested), then the text: a /command or a question."""
+    if files:
+        await ingest_uploads(assistant, chat, files)
+    text = text.strip()
+    if not text:
+        return
+    if text.startswith("/"):
+        await run_command(assistant, chat, text)
+    else:
+        await answer(assistant, chat, text)
+
+
+async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = None) -> None:
+    """Stream the steps and tokens, then replace the draft with the verified answer and its sources."""
+    from agent.service import FinalEvent, StepEvent, TokenEvent
+
+    handle = await chat.start_answer()
+    record = None
+    try:
+        async for event in assistant.astream(question, chat.thread_id, doc):
+            if isinstance(event, StepEvent):
+                await chat.step(event.name, event.input, event.output)
+            elif isinstance(event, TokenEvent):
+                await handle.token(event.text)
+            elif isinstance(event, FinalEvent):
+                record = event.answer
+    except SpecAgentError as err:
+        await handle.finish(f"⚠️ {err}")
+        return
+    if record is None:
+        await handle.finish("⚠️ The assistant gave no answer; see the server log.")
+        return
+    elements, lines = await asyncio.to_thread(source_elements, assistant, record.citations)
+    await handle.finish(render.answer_markdown(record.answer, lines), elements=elements,
+                        actions=correction_actions(record),
+                        metadata={"answer_id": record.answer_id, "mode": record.mode})
