@@ -103,13 +103,16 @@ def _segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
     return across, down
 
 
+def _crossings(across: list[tuple], down: list[tuple]) -> list[tuple[float, float]]:
+    return [(h[2], v[2]) for h in across for v in down
+            if h[0] - 2 <= v[2] <= h[1] + 2 and v[0] - 2 <= h[2] <= v[1] + 2]
+
+
 def has_grid(page: pymupdf.Page, words: list[tuple]) -> bool:
     """Cheap pre-check for `find_tables`: ruling lines that cross (rows and columns) and enclose
     text in at least half as many words as the grid has cells (a plot's grid holds few words,
     a page frame has no inner crossings)."""
-    across, down = _segments(page)
-    crossings = [(h[2], v[2]) for h in across for v in down
-                 if h[0] - 2 <= v[2] <= h[1] + 2 and v[0] - 2 <= h[2] <= v[1] + 2]
+    crossings = _crossings(*_segments(page))
     if len(crossings) < MIN_CROSSINGS:
         return False
     ys, xs = sorted({round(y) for y, _ in crossings}), sorted({round(x) for _, x in crossings})
@@ -121,9 +124,10 @@ def has_grid(page: pymupdf.Page, words: list[tuple]) -> bool:
 
 def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
     """Ruled tables on `page`; cell text rebuilt from `page.get_text("words")` in reading order."""
+    across, down = _segments(page)
     kwargs = {"use_layout": False} if _USE_LAYOUT else {}
-    try:
-        found = page.find_tables(**kwargs).tables
+    try:  # rulings that never cross make no cell: a captioned page of prose skips the finder
+        found = page.find_tables(**kwargs).tables if len(_crossings(across, down)) >= MIN_CROSSINGS else []
     except Exception:
         log.warning("find_tables failed on page %d", page.number + 1, exc_info=True)
         return []
@@ -136,13 +140,14 @@ def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
             rows, boxes = split_stacked(rows, [list(row.cells) for row in tab.rows], words, header)
             _fill_spans(rows, boxes, header)
             tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, header, pages=[page.number + 1]))
-    return tables + boxed_lists(page, words, [t.bbox for t in tables])
+    return tables + boxed_lists(page, words, [t.bbox for t in tables], (across, down))
 
 
-def boxed_lists(page: pymupdf.Page, words: list[tuple], taken: list[tuple]) -> list[RawTable]:
+def boxed_lists(page: pymupdf.Page, words: list[tuple], taken: list[tuple],
+                segments: tuple[list[tuple], list[tuple]]) -> list[RawTable]:
     """One-column tables (a ruled box whose rows are items: `find_tables` wants two columns):
     three or more rules of the same span closed by a rule down each end and none between."""
-    across, down = _segments(page)
+    across, down = segments
     rules: dict[tuple[int, int], set[float]] = {}
     for x0, x1, y in _joined(across):
         if x1 - x0 > 60:
