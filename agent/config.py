@@ -86,6 +86,14 @@ class Settings:
         default=2.0,
         metadata={"env": "SPEC_AGENT_OLLAMA_TIMEOUT", "help": "Seconds to wait for Ollama to answer a probe."},
     )
+    allow_origins: str = field(
+        default="",
+        metadata={
+            "env": "SPEC_AGENT_ALLOW_ORIGINS",
+            "help": "Web origins besides its own that the chat server accepts, comma-separated "
+                    "(e.g. https://specs.example.com); every other web page is refused.",
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -42,14 +42,21 @@ async def get_assistant() -> Any:
 
 
 def configure_chainlit() -> None:
-    """Chainlit settings that follow ours: the upload size limit is settings.max_file_mb."""
+    """Chainlit settings that follow ours (call at import of ui/app.py, before the server starts):
+    the upload size limit is settings.max_file_mb; only the server's own origin and
+    settings.allow_origins may use it."""
     from chainlit.config import config
+    from chainlit.server import app
 
     from agent.config import Settings
+    from ui.origins import OriginPolicy, lock_origins
 
+    settings = Settings.from_env()
     upload = config.features.spontaneous_file_upload
     if upload is not None:
-        upload.max_size_mb = max(1, int(Settings.from_env().max_file_mb))
+        upload.max_size_mb = max(1, int(settings.max_file_mb))
+    lock_origins(app, config.project, OriginPolicy.for_server(config.run.host, config.run.port,
+                                                              settings.allow_origins))
 
 
 def make_data_layer() -> Any:
