@@ -6,9 +6,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
+import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+CHAT_FILES = "chat-files"  # <index>/chat-files/server-<pid>: Chainlit's files of one running server
 
 _opening: concurrent.futures.Future | None = None
 
@@ -44,7 +50,7 @@ async def get_assistant() -> Any:
 def configure_chainlit() -> None:
     """Chainlit settings that follow ours (call at import of ui/app.py, before the server starts):
     the upload size limit is settings.max_file_mb; only the server's own origin and
-    settings.allow_origins may use it."""
+    settings.allow_origins may use it; its files live under the index."""
     from chainlit.config import config
     from chainlit.server import app
 
@@ -57,6 +63,41 @@ def configure_chainlit() -> None:
         upload.max_size_mb = max(1, int(settings.max_file_mb))
     lock_origins(app, config.project, OriginPolicy.for_server(config.run.host, config.run.port,
                                                               settings.allow_origins))
+    keep_chainlit_files(settings.index_dir)
+
+
+def keep_chainlit_files(index_dir: Path) -> Path:
+    """Chainlit's files (uploads before their ingest, the elements of a session) in a folder of
+    this server under its index, so that a server stopping (Chainlit deletes its files folder on
+    the way out) takes no other server's files with it; folders of servers no longer running go.
+
+    Chainlit 2.12 has no setting for it: `FILES_DIRECTORY` (`<app root>/.files`, shared by every
+    server of one install) is read by sessions from chainlit.config and deleted by chainlit.server.
+    """
+    import chainlit.config
+    import chainlit.server
+
+    root = Path(index_dir).resolve() / CHAT_FILES
+    for folder in root.glob("server-*"):
+        found = re.fullmatch(r"server-(\d+)", folder.name)
+        if found and not _running(int(found.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+    mine = root / f"server-{os.getpid()}"
+    mine.mkdir(parents=True, exist_ok=True)
+    chainlit.config.FILES_DIRECTORY = mine
+    chainlit.server.FILES_DIRECTORY = mine  # type: ignore[attr-defined]
+    log.info("Chainlit files in %s", mine)
+    return mine
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def make_data_layer() -> Any:
