@@ -9,8 +9,13 @@ Events streamed by `Assistant.astream`:
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Assistant:
         self.toolbox = Toolbox(index, self._matcher_with_corrections(), settings, feedback.chunk_adjustments)
         self._graph = None
         self._saver = None
+        self._sync_lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------------------
 
@@ -143,6 +149,21 @@ class Assistant:
         self.toolbox = Toolbox(self.index, self._matcher_with_corrections(), self.settings,
                                self.feedback.chunk_adjustments)
         self._graph = None
+
+    def sync(self) -> bool:
+        """Reopen the index if another process (`spec-agent ingest`, another server) switched it
+        to a new generation since this one read it; True when it did. Called before each
+        question and document listing, so a running server sees a CLI ingest without a restart."""
+        from agent.index import generations
+
+        with self._sync_lock:
+            on_disk = generations.current(Path(self.settings.index_dir))
+            if (on_disk.name if on_disk else "") == self.index.generation:
+                return False
+            log.info("index %s changed on disk (%s → %s); reopening", self.settings.index_dir,
+                     self.index.generation or "empty", on_disk.name if on_disk else "none")
+            self.refresh()
+            return True
 
     @property
     def mode(self) -> str:
@@ -193,6 +214,7 @@ class Assistant:
                             thread_id=thread_id)
 
     def ask(self, question: str, thread_id: str = "cli", doc: str | None = None) -> AnswerRecord:
+        self.sync()
         config = {"configurable": {"thread_id": thread_id}}
         state = self.graph.invoke(self._inputs(question, doc), config, durability="exit")  # one checkpoint write per turn
         return self._record(question, state, thread_id)
@@ -201,8 +223,12 @@ class Assistant:
         """Steps, answer tokens (LLM mode), then the verified answer."""
         config = {"configurable": {"thread_id": thread_id}}
         seen = 0
-        async for mode, chunk in _in_thread(lambda: self.graph.stream(self._inputs(question, doc), config,
-                                                                      stream_mode=["messages", "values"])):
+
+        def stream() -> Any:  # in the worker thread: a reopened index is read there, not in the event loop
+            self.sync()
+            return self.graph.stream(self._inputs(question, doc), config, stream_mode=["messages", "values"])
+
+        async for mode, chunk in _in_thread(stream):
             if mode == "messages":
                 message, meta = chunk
                 if meta.get("langgraph_node") in ("compose", "tool_loop", "retry") and message.content \
@@ -219,6 +245,7 @@ class Assistant:
     # -- documents and tools ------------------------------------------------------------------
 
     def documents(self) -> list[dict[str, Any]]:
+        self.sync()
         return [{"doc": d.name, "pages": d.pages, "clauses": len(d.clauses), "tables": len(d.tables),
                  "sha256": d.sha256} for d in self.index.documents()]
 
