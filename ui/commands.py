@@ -15,6 +15,7 @@ from ui.chat import Chat
 from ui.corrections import catalogue_tests, record_correction
 from ui.render import FileCard
 from ui.sources import cited_table
+from ui.uploads import listed_documents
 
 HELP = """**Commands**
 - `/docs`: the indexed documents
@@ -65,7 +66,7 @@ async def cmd_help(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
 
 
 async def cmd_docs(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
-    docs = await asyncio.to_thread(assistant.documents)
+    docs = await asyncio.to_thread(listed_documents, assistant)
     await chat.send(render.documents_markdown(docs))
 
 

@@ -14,7 +14,7 @@ from ui.commands import run_command
 from ui.corrections import correction_actions
 from ui.render import ActionSpec
 from ui.sources import source_elements
-from ui.uploads import LOAD_SAMPLE, ingest_uploads
+from ui.uploads import LOAD_SAMPLE, ingest_uploads, listed_documents
 
 
 def mode_line(assistant: Any) -> str:
@@ -26,7 +26,7 @@ def mode_line(assistant: Any) -> str:
 
 
 async def on_start(assistant: Any, chat: Chat) -> None:
-    docs = await asyncio.to_thread(assistant.documents)
+    docs = await asyncio.to_thread(listed_documents, assistant)
     lines = ["**spec-agent**: ask about your EMC specifications; every answer cites its clauses.",
              mode_line(assistant)]
     actions: list[ActionSpec] = []

@@ -119,10 +119,16 @@ def answer_markdown(answer: str, source_lines: Sequence[str]) -> str:
 
 
 def documents_markdown(docs: Sequence[Mapping[str, Any]]) -> str:
+    """The indexed documents as a table; a "changed" column when a document has a note of who
+    replaced it from the chat."""
     if not docs:
         return "No documents are indexed yet."
-    return markdown_table(["document", "pages", "clauses", "tables"],
-                          [[d["doc"], d["pages"], d["clauses"], d["tables"]] for d in docs])
+    header = ["document", "pages", "clauses", "tables"]
+    rows = [[d["doc"], d["pages"], d["clauses"], d["tables"]] for d in docs]
+    if any(d.get("changed") for d in docs):
+        header.append("changed")
+        rows = [row + [d.get("changed") or ""] for row, d in zip(rows, docs)]
+    return markdown_table(header, rows)
 
 
 def tests_text(tests: Sequence[Mapping[str, Any]]) -> str:

@@ -265,8 +265,9 @@ async def test_upload_reports_each_file_and_goes_on_after_a_bad_one(tmp_path):
     bad.write_bytes(b"\x9bDRMONE")
     assistant, chat = FakeAssistant(tmp_path), FakeChat()
     await conversation.on_message(assistant, chat, "", [("spec.pdf", str(good)), ("drm.pdf", str(bad))])
-    kept = [str(tmp_path / "uploads" / "spec.pdf"), str(tmp_path / "uploads" / "drm.pdf")]
-    assert assistant.ingested == [kept]
+    (kept,) = assistant.ingested  # each staged in a folder of its own under <index>/uploads
+    assert [(Path(p).parent.parent, Path(p).name) for p in kept] == [(tmp_path / "uploads", "spec.pdf"),
+                                                                      (tmp_path / "uploads", "drm.pdf")]
     report = ("✅ spec.pdf: added as ACME-EMC-CS-2026 (9 pages, 43 clauses, 14 tables)\n"
               "❌ drm.pdf: DRM-protected (enterprise rights-management container); export an unprotected copy "
               "(PDF or DOCX) from your DRM client and ingest that.")
@@ -276,7 +277,7 @@ async def test_upload_reports_each_file_and_goes_on_after_a_bad_one(tmp_path):
         ("progress-update", "parse: spec.pdf (file 1 of 2)\ndone: 2 of 2 file(s)"),
         ("progress-end", "parse: spec.pdf (file 1 of 2)\ndone: 2 of 2 file(s)\n" + report),
         ("send", report, [], [])]
-    assert (tmp_path / "uploads" / "drm.pdf").read_bytes() == b"\x9bDRMONE"
+    assert not Path(kept[1]).exists()  # a failed upload leaves no copy behind
 
 
 async def test_unknown_command_lists_the_commands(tmp_path):
