@@ -13,9 +13,9 @@ from agent.schema import to_dict
 from ui import render
 from ui.chat import Chat
 from ui.corrections import catalogue_tests, record_correction
+from ui.history import listed_documents
 from ui.render import FileCard
 from ui.sources import cited_table
-from ui.uploads import listed_documents
 
 HELP = """**Commands**
 - `/docs`: the indexed documents

@@ -12,9 +12,10 @@ from ui import render
 from ui.chat import Chat
 from ui.commands import run_command
 from ui.corrections import correction_actions
+from ui.history import listed_documents
 from ui.render import ActionSpec
 from ui.sources import source_elements
-from ui.uploads import LOAD_SAMPLE, ingest_uploads, listed_documents
+from ui.uploads import LOAD_SAMPLE, ingest_uploads
 
 
 def mode_line(assistant: Any) -> str:

@@ -3,34 +3,30 @@
 An upload is staged under `<index>/uploads/<unique>/<safe name>` (the document keeps the name of
 its file) and becomes the document only through a successful ingest, which switches the index
 atomically; a failed one leaves the previous copy and the index as they were. A same-name upload
-with other content replaces a document for everyone, so it asks first; the replacement is
-recorded (`uploads/history.jsonl`) and the document list says who replaced what.
+with other content replaces a document for everyone, so it asks first; what became a document is
+recorded (ui/history.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import shutil
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agent.errors import SpecAgentError
-from ui import render
+from ui import history, render
 from ui.chat import Chat
 from ui.render import ActionSpec
 
 LOAD_SAMPLE = "load_sample"
 REPLACE = "replace_document"
-HISTORY = "history.jsonl"
 MAX_STEM_BYTES = 120  # of UTF-8 (a file system allows 255 bytes a name)
-ANONYMOUS = "anonymous"  # the user without login
 
 
 def upload_dir(assistant: Any) -> Path:
@@ -130,7 +126,8 @@ def settle(assistant: Any, staged: Sequence[Path], previous: Mapping[str, str | 
     used = {assistant.source_path(d["doc"]) for d in assistant.documents()}
     for o in outcomes:
         if o.status in ("added", "replaced") and o.doc:
-            record(assistant, o, before.get(o.doc), user)
+            history.record(upload_dir(assistant), o.doc, o.status, user, Path(o.path).name,
+                           sha256_of(Path(o.path)), before.get(o.doc))
     for path in [*staged, *(Path(p) for p in previous.values() if p)]:
         if str(path) not in used:
             discard(assistant, path)
@@ -175,49 +172,3 @@ async def ingest_files(assistant: Any, chat: Chat, paths: Sequence[str]) -> list
     await handle.finish("\n".join(lines + [report]))
     await chat.send(report)
     return outcomes
-
-
-# -- who replaced what -----------------------------------------------------------------------
-
-def record(assistant: Any, outcome: Any, was: Mapping[str, Any] | None, user: str) -> None:
-    """Append one upload that became a document to <index>/uploads/history.jsonl."""
-    path = Path(outcome.path)
-    entry = {"doc": outcome.doc, "status": outcome.status, "user": user, "file": path.name,
-             "sha256": sha256_of(path), "at": datetime.now().astimezone().isoformat(timespec="minutes"),
-             "was": {k: was[k] for k in ("pages", "clauses", "sha256")} if was else None}
-    with (upload_dir(assistant) / HISTORY).open("a", encoding="utf-8") as out:
-        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-
-def change_notes(assistant: Any, docs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """doc → "replaced by ada on 2026-05-04 14:03 (was 280 pages, 377 clauses)" for documents
-    whose indexed content came from a chat upload (a later CLI ingest makes the note go)."""
-    path = upload_dir(assistant) / HISTORY
-    if not path.is_file():
-        return {}
-    current = {d["doc"]: d.get("sha256") for d in docs}
-    latest: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if current.get(entry.get("doc")) == entry.get("sha256"):
-            latest[entry["doc"]] = entry
-    return {doc: note for doc, entry in latest.items() if (note := _note(entry))}
-
-
-def _note(entry: Mapping[str, Any]) -> str:
-    when = str(entry.get("at", ""))[:16].replace("T", " ")
-    who = "in the chat" if entry.get("user") in (None, "", ANONYMOUS) else f"by {entry['user']}"
-    if entry.get("status") != "replaced":
-        return f"added {who} on {when}" if who != "in the chat" else ""
-    was = entry.get("was") or {}
-    return f"replaced {who} on {when}" + (f" (was {was['pages']} pages, {was['clauses']} clauses)" if was else "")
-
-
-def listed_documents(assistant: Any) -> list[dict[str, Any]]:
-    """The indexed documents, each with the note of its last chat upload ("changed")."""
-    docs = assistant.documents()
-    notes = change_notes(assistant, docs)
-    return [{**d, "changed": notes[d["doc"]]} if d["doc"] in notes else dict(d) for d in docs]
