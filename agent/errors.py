@@ -56,6 +56,18 @@ class TooLarge(IngestError):
     advice = "raise the limit with --max-mb (SPEC_AGENT_MAX_MB) or split the file"
 
 
+class UnpacksTooLarge(TooLarge):
+    reason = "unpacks to more than the size limit (a ZIP bomb?)"
+    advice = (
+        "check where the file came from; if it is a genuine specification, raise the limit with "
+        "--max-mb (SPEC_AGENT_MAX_MB)"
+    )
+
+
+class OutOfMemory(TooLarge):
+    reason = "parsing needed more memory than allowed and was stopped"
+
+
 class ParseTimeout(IngestError):
     reason = "parsing took too long and was stopped"
     advice = "raise --parse-timeout or export the file again (it may be malformed)"

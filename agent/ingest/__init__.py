@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import Settings
 from agent.errors import IngestError, TooLarge
 from agent.ingest import sniff
 from agent.ingest.isolate import parse_isolated
 from agent.schema import Document
+
+if TYPE_CHECKING:  # pdf.py imports PyMuPDF: loaded when a PDF is parsed
+    from agent.ingest.pdf import TablePlan
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +23,19 @@ __all__ = ["file_sha256", "parse_file", "parse_isolated"]
 MB = 1024 * 1024
 
 
-def parse_file(path: str | Path, settings: Settings) -> Document:
-    """Parse one PDF or DOCX in this process; raises the IngestError a user should see."""
+def parse_file(path: str | Path, settings: Settings, *, tables: TablePlan | None = None) -> Document:
+    """Parse one PDF or DOCX in this process; raises the IngestError a user should see.
+
+    `tables` keeps PyMuPDF's table finder off the pages where it crashed before (isolate.py)."""
     path = Path(path)
     _check_size(path, settings.max_file_mb)
-    kind = sniff.check(path)
+    kind = sniff.check(path, settings.max_file_mb)
     digest = file_sha256(path)
     log.info("%s: parsing as %s", path.name, kind)
     if kind == "pdf":
-        from agent.ingest.pdf import parse_pdf
+        from agent.ingest.pdf import TablePlan, parse_pdf
 
-        return parse_pdf(path, settings, name=path.stem, sha256=digest)
+        return parse_pdf(path, settings, name=path.stem, sha256=digest, tables=tables or TablePlan())
     from agent.ingest.docx import parse_docx
 
     return parse_docx(path, settings, name=path.stem, sha256=digest)

@@ -273,6 +273,7 @@ def _open(path: Path) -> docx.document.Document:
         zlib.error,
         KeyError,
         EOFError,
+        NotImplementedError,  # zipfile: an unknown compression method (sniff.py says which)
         etree.XMLSyntaxError,
     ) as exc:
         log.info("%s: python-docx could not open it: %s", path, exc)

@@ -2,7 +2,8 @@
 
 Public API:
 - `find_furniture(pages, heights) -> Furniture`: which text rows of which pages are furniture,
-  and the printed page number of each page. A page is a list of `(text, y0, y1)` rows.
+  and the printed page number of each page. A page is a list of `(text, y0, y1)` rows; a page
+  without a height (`heights` shorter, a damaged page) has no margins, so no furniture.
   A row is furniture when it sits in the top or bottom margin band of the page and
   (a) the same text (any page number counting as one text) recurs at the same height on many
   pages, or (b) it is short and sits in a band where such recurring furniture was found
@@ -94,12 +95,15 @@ def _is_year(text: str) -> bool:
     return text.isdigit() and len(text) == 4 and text[:2] in ("19", "20")
 
 
-def _marginal(row: Row, height: float) -> bool:
+def _marginal(row: Row, height: float | None) -> bool:
+    if height is None:
+        return False
     return row[2] <= height * MARGIN or row[1] >= height * (1 - MARGIN)
 
 
-def find_furniture(pages: list[list[Row]], heights: list[float]) -> Furniture:
+def find_furniture(pages: list[list[Row]], heights: list[float | None]) -> Furniture:
     """Furniture rows and printed page numbers of every page (see module docstring)."""
+    heights = [*heights, *[None] * (len(pages) - len(heights))]
     need = max(2, math.ceil(MIN_SHARE * len(pages)))
     seen: dict[tuple[str, int], set[int]] = defaultdict(set)
     for p, rows in enumerate(pages):
@@ -121,7 +125,7 @@ def find_furniture(pages: list[list[Row]], heights: list[float]) -> Furniture:
     return Furniture(tuple(result_rows), tuple(_choose_labels(labels)))
 
 
-def _page_furniture(rows: list[Row], height: float, recurring: set, common: set[str],
+def _page_furniture(rows: list[Row], height: float | None, recurring: set, common: set[str],
                     bands: list[tuple[float, float]]) -> set[int]:
     """Furniture rows of one page: recurring rows, common texts at the page's edges, band rows."""
     order = sorted((i for i in range(len(rows)) if rows[i][0].strip() and not is_watermark(rows[i][0])),

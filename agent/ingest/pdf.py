@@ -1,8 +1,11 @@
 """PDF → `Document` (clauses, tables, pages, printed page labels) with PyMuPDF.
 
-Public API: `parse_pdf(path, settings, *, name=None, sha256="") -> Document`.
-Raises `Corrupt` (PyMuPDF cannot open it), `Encrypted` (needs a password) and `Scanned`
-(fewer than `settings.min_chars_per_page` text characters per page on average).
+Public API: `parse_pdf(path, settings, *, name=None, sha256="", tables=TablePlan()) -> Document`.
+Raises `Corrupt` (PyMuPDF cannot open it, or a damaged file yields too little text), `Encrypted`
+(needs a password) and `Scanned` (fewer than `settings.min_chars_per_page` text characters per
+page on average in an intact file, or in one whose pages are images); MemoryError where MuPDF
+runs out of memory.
+`TablePlan` keeps find_tables off pages where it crashed the parse child (isolate.py).
 
 Pipeline: text rows per page (PyMuPDF lines on one baseline joined) → page furniture
 (furniture.py) → table-of-contents pages → ruled tables where a caption or ruling lines
@@ -20,14 +23,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pymupdf
 
 if hasattr(pymupdf, "no_recommend_layout"):
     pymupdf.no_recommend_layout()  # we pass use_layout=False on purpose; no advice on stdout
+pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF prints a damaged file's errors on stdout
 
 from agent.config import Settings
-from agent.errors import Corrupt, Encrypted, Scanned
+from agent.errors import Corrupt, Encrypted, IngestError, Scanned
 from agent.ingest.clauses import (
     QUALIFIER,
     ClauseBuilder,
@@ -59,6 +64,24 @@ WEAK = 0.3
 BELOW_GAP = 40  # points between a table's bottom and a caption printed below it  # weight of a heading candidate set in body font (bold or larger ones weigh 1)
 
 
+@dataclass(frozen=True)
+class TablePlan:
+    """Pages find_tables may run on: none when `off`, else all but `skip` (0-based pages where
+    it crashed the parse child before). `running`, a shared int the parent reads after a crash,
+    holds the page it runs on now (-1: none)."""
+
+    skip: frozenset[int] = frozenset()
+    off: bool = False
+    running: Any = None  # multiprocessing RawValue("i") or None
+
+    def allows(self, page: int) -> bool:
+        return not self.off and page not in self.skip
+
+    def mark(self, page: int) -> None:
+        if self.running is not None:
+            self.running.value = page
+
+
 @dataclass
 class Row:
     text: str
@@ -70,10 +93,12 @@ class Row:
     size: float
 
 
-def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, sha256: str = "") -> Document:
+def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, sha256: str = "",
+              tables: TablePlan = TablePlan()) -> Document:
     """Parse one PDF into clauses and tables (see module docstring)."""
     path = Path(path)
     started = time.perf_counter()
+    pymupdf.TOOLS.mupdf_warnings()  # reset: from here on they tell whether this file is damaged
     try:
         doc = pymupdf.open(path)
     except Exception as exc:
@@ -81,34 +106,87 @@ def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, 
     with doc:
         if doc.needs_pass:
             raise Encrypted(str(path))
-        if doc.page_count == 0:
-            raise Corrupt(str(path), "PDF without pages")
-        result = _parse_open(doc, path, settings, name or path.stem, sha256)
+        try:
+            result = _parse_open(doc, path, settings, name or path.stem, sha256, tables)
+        except IngestError:
+            raise
+        except Exception as exc:
+            if _out_of_memory(exc):
+                raise MemoryError(str(exc)) from exc
+            if not _damaged(doc):
+                raise
+            raise Corrupt(str(path), f"damaged PDF ({type(exc).__name__}: {exc})") from exc
     log.info("parsed %s: %d pages, %d clauses, %d tables in %.2f s", path.name, result.pages,
              len(result.clauses), len(result.tables), time.perf_counter() - started)
     return result
 
 
-def _parse_open(doc: pymupdf.Document, path: Path, settings: Settings, name: str, sha256: str) -> Document:
+def _parse_open(doc: pymupdf.Document, path: Path, settings: Settings, name: str, sha256: str,
+                plan: TablePlan) -> Document:
     try:
-        pages = [_page_rows(page) for page in doc]
-    except Exception as exc:
-        raise Corrupt(str(path)) from exc
+        count = doc.page_count
+    except Exception as exc:  # "Invalid number of pages"
+        raise Corrupt(str(path), "damaged PDF (its page tree cannot be read)") from exc
+    if count == 0:
+        raise Corrupt(str(path), "PDF without pages")
+    pages, heights = _read_pages(doc, path, count)
     chars = sum(len(r.text) for rows in pages for r in rows)
-    if chars < settings.min_chars_per_page * doc.page_count:
-        raise Scanned(str(path), f"scanned PDF with no usable text layer ({chars // doc.page_count} "
-                                 "characters per page)")
-    furniture = find_furniture([[(r.text, r.y0, r.y1) for r in rows] for rows in pages],
-                               [page.rect.height for page in doc])
+    if chars < settings.min_chars_per_page * count:
+        _no_text(doc, path, count, chars // count)
+    furniture = find_furniture([[(r.text, r.y0, r.y1) for r in rows] for rows in pages], heights)
     labels = _labels(doc, furniture.labels)
     kept = [[r for i, r in enumerate(rows) if i not in furniture.rows[p]] for p, rows in enumerate(pages)]
     toc = _toc_pages(kept)
-    tables = _tables(doc, kept, toc)
+    tables = _tables(doc, kept, toc, plan)
     items = _items(kept, toc, tables)
     builder = _build(items, labels, name, _body_size(kept))
     records = _table_records(tables, labels, name)
-    return Document(name=name, path=str(path), sha256=sha256, kind="pdf", pages=doc.page_count,
+    return Document(name=name, path=str(path), sha256=sha256, kind="pdf", pages=count,
                     clauses=builder.build(), tables=records, title=_title(doc, pages))
+
+
+def _read_pages(doc: pymupdf.Document, path: Path, count: int) -> tuple[list[list[Row]], list[float]]:
+    """Text rows and height of every page, in one pass: MuPDF may repair a damaged file while
+    it loads a page, and a second pass may then see fewer pages."""
+    pages, heights = [], []
+    for p in range(count):
+        try:
+            page = doc[p]
+            pages.append(_page_rows(page))
+            heights.append(page.rect.height)
+        except Exception as exc:
+            if _out_of_memory(exc):
+                raise
+            raise Corrupt(str(path), f"damaged PDF (page {p + 1} cannot be read)") from exc
+    return pages, heights
+
+
+def _no_text(doc: pymupdf.Document, path: Path, count: int, per_page: int) -> NoReturn:
+    """Too little text. A damaged file (MuPDF repaired it or reported errors) whose pages are
+    not images lost its text: OCR would not help. Otherwise it is a scan (or text drawn as
+    outlines), and OCR is the way."""
+    if _damaged(doc) and sum(_has_images(doc, p) for p in range(count)) < 0.5 * count:
+        raise Corrupt(str(path), f"damaged PDF: no readable text on its pages ({per_page} characters per page)")
+    raise Scanned(str(path), f"scanned PDF with no usable text layer ({per_page} characters per page)")
+
+
+def _has_images(doc: pymupdf.Document, p: int) -> bool:
+    try:
+        return bool(doc[p].get_images())
+    except Exception:
+        log.debug("page %d: images cannot be listed", p + 1, exc_info=True)
+        return False
+
+
+def _damaged(doc: pymupdf.Document) -> bool:
+    """Did MuPDF have to repair the file, or report errors reading it?"""
+    return doc.is_repaired or bool(pymupdf.TOOLS.mupdf_warnings(reset=False))
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    """MuPDF reports a failed allocation (the parse child's memory limit) as FzErrorSystem
+    "malloc (N bytes) failed"."""
+    return isinstance(exc, MemoryError) or "malloc" in str(exc)
 
 
 def _title(doc: pymupdf.Document, pages: list[list[Row]]) -> str:
@@ -172,10 +250,13 @@ def _spans_text(spans: list[dict]) -> str:
 
 
 def _labels(doc: pymupdf.Document, printed: tuple[str | None, ...]) -> list[str | None]:
-    if doc.get_page_labels():
-        own = [page.get_label() or None for page in doc]
-        if any(label != str(i + 1) for i, label in enumerate(own)):
-            return own
+    try:
+        own = [doc[p].get_label() or None for p in range(len(printed))] if doc.get_page_labels() else []
+    except Exception:  # a damaged page: the numbers printed on the pages serve
+        log.debug("page labels cannot be read", exc_info=True)
+        own = []
+    if any(label != str(i + 1) for i, label in enumerate(own)):
+        return own
     return list(printed)
 
 
@@ -190,19 +271,24 @@ def _toc_pages(pages: list[list[Row]]) -> set[int]:
     return toc
 
 
-def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int]) -> dict[int, list[RawTable]]:
+def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int],
+            plan: TablePlan) -> dict[int, list[RawTable]]:
     """Ruled tables per page index, with ids and captions from caption rows above (or below).
 
     find_tables runs on pages with a caption row and on pages whose ruling lines form a grid
     with text in it (has_grid), so uncaptioned and oddly captioned tables are found too."""
     found: dict[int, list[RawTable]] = {}
     for p, rows in enumerate(pages):
-        if p in toc:
+        if p in toc or not plan.allows(p):
             continue
-        words = doc[p].get_text("words")
-        if not (has_caption([r.text for r in rows]) or has_grid(doc[p], words)):
+        try:
+            tabs = _find_tables(doc[p], rows, plan)
+        except Exception as exc:
+            if _out_of_memory(exc):
+                raise
+            log.warning("page %d: tables cannot be read (%s: %s); indexed its text without them",
+                        p + 1, type(exc).__name__, exc)
             continue
-        tabs = sorted(page_tables(doc[p], words), key=lambda t: t.bbox[1])
         captions = _captions(rows, tabs)
         for k, tab in enumerate(tabs):
             _caption(tab, captions, tabs)
@@ -212,6 +298,19 @@ def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int]) -> dic
         if tabs:
             found[p] = tabs
     return found
+
+
+def _find_tables(page: pymupdf.Page, rows: list[Row], plan: TablePlan) -> list[RawTable]:
+    """The page's tables, top down; the plan marks the page while PyMuPDF's table finder runs
+    (it can abort the process on a damaged page)."""
+    words = page.get_text("words")
+    plan.mark(page.number)
+    try:
+        if not (has_caption([r.text for r in rows]) or has_grid(page, words)):
+            return []
+        return sorted(page_tables(page, words), key=lambda t: t.bbox[1])
+    finally:
+        plan.mark(-1)
 
 
 def _figure_caption_near(rows: list[Row], tab: RawTable) -> bool:

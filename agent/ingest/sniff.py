@@ -6,12 +6,13 @@ import codecs
 import logging
 import mmap
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Literal, NoReturn
 
 import olefile
 
-from agent.errors import Corrupt, DrmProtected, Encrypted, IngestError, Unsupported
+from agent.errors import Corrupt, DrmProtected, Encrypted, IngestError, UnpacksTooLarge, Unsupported
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ Kind = Literal["pdf", "docx", "drm", "encrypted", "other"]
 HEAD_BYTES = 1024  # PDF readers accept "%PDF-" anywhere in the first 1 KB
 TAIL_BYTES = 1024  # ... and "%%EOF" anywhere in the last 1 KB (padding of NULs/blanks aside)
 PADDING_BYTES = 64 * 1024
+MB = 1024 * 1024
+UNPACK_FACTOR = 10  # a DOCX may unpack to ten times the file-size limit (Word's XML packs ~10:1)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # Enterprise DRM wrappers put a tag in their first bytes; the lead byte varies by version.
@@ -51,8 +54,10 @@ def sniff(path: str | Path) -> Kind:
         return "other"
 
 
-def check(path: str | Path) -> Literal["pdf", "docx"]:
-    """The parser a file needs; raises the IngestError a user should see otherwise."""
+def check(path: str | Path, max_file_mb: float | None = None) -> Literal["pdf", "docx"]:
+    """The parser a file needs; raises the IngestError a user should see otherwise.
+
+    A DOCX may unpack to `UNPACK_FACTOR` times `max_file_mb` (None: no limit)."""
     path = Path(path)
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
@@ -65,7 +70,7 @@ def check(path: str | Path) -> Literal["pdf", "docx"]:
     if b"%PDF-" in head:
         return _check_pdf(path, tail)
     if head.startswith(ZIP_MAGICS):
-        return _check_zip(path)
+        return _check_zip(path, UNPACK_FACTOR * max_file_mb * MB if max_file_mb else float("inf"))
     if head.startswith(OLE_MAGIC):
         _check_ole(path)
     raise Unsupported(str(path), _describe(head))
@@ -84,19 +89,46 @@ def _contains(path: Path, marker: bytes) -> bool:
         return data.rfind(marker) >= 0
 
 
-def _check_zip(path: Path) -> Literal["docx"]:
+def _check_zip(path: Path, max_unpacked: float) -> Literal["docx"]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            if "word/document.xml" in names:
+                _unpack(zf, path, max_unpacked)
+                return "docx"
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         log.info("%s: broken ZIP: %s", path, exc)
         raise Corrupt(str(path), "corrupt or truncated DOCX/ZIP archive") from exc
-    if "word/document.xml" in names:
-        return "docx"
     for prefix, what in OFFICE_ZIP_PARTS.items():
         if any(n.startswith(prefix) for n in names):
             raise Unsupported(str(path), f"unsupported file type ({what}, not a specification)")
     raise Unsupported(str(path), "unsupported file type (a ZIP archive without a Word document)")
+
+
+def _unpack(zf: zipfile.ZipFile, path: Path, limit: float) -> None:
+    """Inflate every part once, block by block, before python-docx loads them all into memory.
+
+    A ZIP bomb (1 MB inflating to 1 GB) is refused by the sizes its parts declare; one that
+    declares less fails here as corrupt (zipfile stops a part at its declared size and checks
+    its CRC). A damaged part or an unknown compression method is a corrupt file too."""
+    declared = sum(info.file_size for info in zf.infolist())
+    if declared > limit:
+        raise UnpacksTooLarge(str(path), f"unpacks to {declared / MB:,.0f} MB (the limit is {limit / MB:,.0f} "
+                              f"MB, {UNPACK_FACTOR} times --max-mb; a ZIP bomb?)")
+    for info in zf.infolist():
+        if info.flag_bits & 0x1:
+            raise Encrypted(str(path), "password-encrypted ZIP archive")
+        try:
+            with zf.open(info) as part:
+                while part.read(MB):
+                    pass
+        except NotImplementedError as exc:  # Python's zipfile knows stored, deflate, bzip2, LZMA
+            raise Corrupt(
+                str(path), f"corrupt DOCX (unknown ZIP compression method {info.compress_type})"
+            ) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            log.info("%s: %s cannot be unpacked: %s", path, info.filename, exc)
+            raise Corrupt(str(path), "corrupt DOCX (its Word parts cannot be read)") from exc
 
 
 def _check_ole(path: Path) -> NoReturn:
