@@ -98,8 +98,8 @@ def ingest(
             outcomes = index.ingest(paths or [], update, reindex=reindex)
     except (SpecAgentError, ValueError) as err:
         raise _fail(err) from None
-    for outcome in outcomes:
-        typer.echo(outcome_line(outcome))
+    for outcome in outcomes:  # failures on stderr, so scripts can tell them from what was indexed
+        typer.echo(outcome_line(outcome), err=outcome.status == "failed")
     if reindex:
         typer.echo(f"reindexed  {len(index.documents())} documents with {index.embedder_id}")
     if any(o.status == "failed" for o in outcomes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Collection, Iterable
@@ -75,16 +76,25 @@ def _fail(err: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+def login_name() -> str:
+    """Who runs the command where $USER is unset (containers, services): the login name, else
+    "unknown" (a uid without a passwd entry)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):
+        return "unknown"
+
+
 def learn(
     ctx: typer.Context,
-    user: str | None = typer.Option(None, "--user", envvar="USER", help="Who corrects (default $USER)."),
+    user: str | None = typer.Option(None, "--user", envvar="USER",
+                                    help="Who corrects (default $USER, else the login name)."),
 ) -> None:
     """Store corrections read as JSON lines from standard input:
     {"heading", "text", "tests": [ids], "doc" (optional), "clause" (optional)}."""
     settings = settings_of(ctx)
+    user = user or login_name()
     try:
-        if not user:
-            raise ValueError("no user name; pass --user NAME")
         items = read_corrections(sys.stdin, load_catalogue(settings.catalogue or None).ids)
         stored = FeedbackStore.open(settings).add_corrections(items, user=user)
     except (ValueError, SpecAgentError) as err:
