@@ -43,9 +43,8 @@ def test_ingest_prints_one_line_per_file_and_exits_1_when_one_failed(cli, tmp_pa
     bad.write_bytes(b"x")
     result = cli("ingest", str(good), str(bad))
     assert result.exit_code == 1
-    assert result.stdout == (
-        "added      MIL-STD-461G  (300 pages, 5 clauses, 2 tables)\n"
-        "failed     broken.bad: corrupt or truncated file; download or export it again.\n")
+    assert result.stdout == "added      MIL-STD-461G  (300 pages, 5 clauses, 2 tables)\n"
+    assert result.stderr == "failed     broken.bad: corrupt or truncated file; download or export it again.\n"
     again = cli("ingest", str(good))
     assert (again.exit_code, again.stdout) == (0, "unchanged  MIL-STD-461G  (300 pages, 5 clauses, 2 tables)\n")
 
