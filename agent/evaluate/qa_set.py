@@ -2,15 +2,16 @@
 
 A record (one JSON object a line) in the format engineers' question sets use:
 ``{"id", "doc", "kind", "question", "cite_any", "answer_all", "test_any"?, "page"?, "evidence"?}``
-(``kind``: clause / which_test / table_value / covers). The older project format
+(``kind``: clause / which_test / table_value / covers, also written which_clause). The older project format
 (``type``, ``expect_clause``, ``expect_table``, ``expect_values``, ``expect_tests``) is read too.
 
 Scoring (see `Score`):
 - **cited**: the answer *body* (not the Sources list) cites, by ``[n]``, evidence whose clause or
   table is one of ``cite_any``;
 - **values**: every ``answer_all`` value is in the answer as a token (`holds_values`);
-- **tests**: for which-test questions, the first test named is one of ``test_any`` (old format:
-  the tests named hold every expected one; an empty list expects no test);
+- **tests**: for which-test questions, the first test named is one of ``test_any`` (catalogue
+  ids, or standard numbers such as ``"ISO 7637-2"``: any catalogue test under that standard; old
+  format: the tests named hold every expected one; an empty list expects no test);
 - **right** = cited and values and tests.
 """
 
@@ -19,12 +20,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 KINDS = ("clause", "which_test", "table_value", "covers")
-_OLD_KIND = {"reverse": "covers"}
+_KIND_NAMES = {"reverse": "covers", "which_clause": "covers"}  # other names of a kind
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class QAItem:
     question: str
     cite_any: tuple[str, ...]
     answer_all: tuple[str, ...] = ()
-    test_any: tuple[int, ...] | None = None  # None: tests not checked
+    test_any: tuple[int | str, ...] | None = None  # None: tests not checked; str: a standard number
     test_all: tuple[int, ...] | None = None  # old format: every one named
     page: int | None = None
 
@@ -43,14 +44,47 @@ class QAItem:
 def item_from_dict(d: dict[str, Any]) -> QAItem:
     if "kind" in d:
         tests = d.get("test_any")
-        return QAItem(str(d["id"]), d["doc"], d["kind"], d["question"], tuple(d.get("cite_any") or ()),
+        kind = _KIND_NAMES.get(d["kind"], d["kind"])
+        return QAItem(str(d["id"]), d["doc"], kind, d["question"], tuple(d.get("cite_any") or ()),
                       tuple(d.get("answer_all") or ()),
-                      tuple(int(t) for t in tests) if tests is not None else None, None, d.get("page"))
+                      tuple(_test_key(t) for t in tests) if tests is not None else None, None, d.get("page"))
     cite = tuple(c for c in (d.get("expect_clause"), d.get("expect_table")) if c)
-    kind = _OLD_KIND.get(d["type"], d["type"])
+    kind = _KIND_NAMES.get(d["type"], d["type"])
     tests = tuple(int(t) for t in d.get("expect_tests") or ())
     return QAItem(str(d["id"]), d["doc"], kind, d["question"], cite, tuple(d.get("expect_values") or ()),
                   None, tests if kind == "which_test" else None)
+
+
+def _test_key(value: Any) -> int | str:
+    """A catalogue id (7, "7") or a standard number as written ("ISO 7637-2")."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
+def resolve_tests(items: list[QAItem], standards: dict[int, Sequence[str]]) -> list[QAItem]:
+    """Standard numbers in ``test_any`` replaced by the ids of the catalogue tests under them
+    (`standards`: test id -> its standard numbers); ValueError names a number no test has."""
+    def key(ref: str) -> str:
+        return re.sub(r"[\s\-–:]+", "", ref).lower()
+    by_ref: dict[str, list[int]] = {}
+    for test_id, refs in standards.items():
+        for ref in refs:
+            by_ref.setdefault(key(ref), []).append(test_id)
+    out = []
+    for item in items:
+        if not item.test_any or all(isinstance(t, int) for t in item.test_any):
+            out.append(item)
+            continue
+        ids: list[int] = []
+        for t in item.test_any:
+            if isinstance(t, int):
+                ids.append(t)
+            elif key(t) in by_ref:
+                ids += by_ref[key(t)]
+            else:
+                raise ValueError(f"{item.id}: test_any names {t!r}, a standard no catalogue test has")
+        out.append(replace(item, test_any=tuple(dict.fromkeys(ids))))
+    return out
 
 
 def load_qa(path: Path) -> list[QAItem]:

@@ -27,6 +27,7 @@ from agent.evaluate.qa_set import (
     cites_expected,
     holds_values,
     load_qa,
+    resolve_tests,
     tests_ok,
 )
 from agent.evaluate.table_recall import Recall, table_recall
@@ -74,6 +75,12 @@ class Report:
             out[kind or "all"] = {"n": n, "right": round(right, 4), "cited": round(cited, 4),
                                   "evidence": round(held, 4)}
         return out
+
+
+def _catalogue_standards(settings: Settings) -> dict[int, list[str]]:
+    from agent.match.catalogue import load_catalogue
+
+    return {t.id: [s.ref for s in t.standards] for t in load_catalogue(settings.catalogue or None).tests}
 
 
 def _evidence_holds(item: QAItem, evidence: Sequence[dict[str, Any]]) -> bool:
@@ -190,7 +197,7 @@ def evaluate_qa(path: Path, settings: Settings, *, files: Sequence[Path] = (), b
     from agent.feedback.store import FeedbackStore
     from agent.service import Assistant
 
-    items = load_qa(path)
+    items = resolve_tests(load_qa(path), _catalogue_standards(settings))
     docs = list(dict.fromkeys(i.doc for i in items))
     sources = find_sources(docs, files, Path(path).parent)
     with tempfile.TemporaryDirectory(prefix="spec-agent-qa-") as tmp:
