@@ -2,14 +2,18 @@
 
 Chat part: ``probe_ollama(settings) -> OllamaStatus`` (GET /api/tags + POST /api/show within
 settings.ollama_timeout_s; never raises), ``supports_tools(status)`` ("tools" capability),
-``make_chat_model(settings, status) -> BaseChatModel`` (ChatOllama, num_ctx always explicit).
+``make_chat_model(settings, status) -> BaseChatModel`` (ChatOllama, num_ctx and timeouts always
+explicit), ``reprobe(settings)`` (a chat model once an Ollama that was unavailable answers; with
+backoff) and ``describe_failure(settings, err)`` (why a chat request failed, in words).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -119,7 +123,12 @@ class SentenceTransformerEmbeddings(Embeddings):
 # settings.ollama_timeout_s; never raises: an unreachable server, a missing model or offline
 # mode give available=False with the reason (a sentence a user can act on) in `error`.
 # make_chat_model: ChatOllama with base_url, model, temperature and num_ctx always explicit
-# (Ollama's own default context, 2048 tokens, is far too small for cited evidence).
+# (Ollama's own default context, 2048 tokens, is far too small for cited evidence), and a read
+# timeout: the ollama client waits forever by default, so a hung server would hang the answer.
+
+CHAT_READ_TIMEOUT_S = 300.0  # longest silence in a chat reply (loading the model, reading 8k tokens on a CPU)
+REPROBE_FIRST_S = 1.0  # an unavailable Ollama is probed again after 1 s, then 2, 4, …
+REPROBE_MAX_S = 30.0  # … and at most every 30 s
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,15 @@ def _unreachable(settings: Settings, exc: Exception) -> str:
 
 
 def probe_ollama(settings: Settings) -> OllamaStatus:
-    """Ask Ollama which models it has and what the chat model can do; never raises."""
+    """Ask Ollama which models it has and what the chat model can do; never raises.
+    A failed probe is remembered for `reprobe`."""
+    status = _probe(settings)
+    if not settings.offline:
+        _remember(settings, status)
+    return status
+
+
+def _probe(settings: Settings) -> OllamaStatus:
     if settings.offline:
         return OllamaStatus(
             False, error="offline mode (--offline / SPEC_AGENT_OFFLINE): Ollama is not called."
@@ -178,6 +195,51 @@ def probe_ollama(settings: Settings) -> OllamaStatus:
     return OllamaStatus(True, models, caps)
 
 
+# --- re-probing: an Ollama started (or a model pulled) after the server opened ----------------
+# What this process knows of each (host, chat model) whose last probe failed: when, and how long
+# to wait before the next probe. A probe refused by a closed port is cheap; one of a silent host
+# costs settings.ollama_timeout_s, so the waits grow from REPROBE_FIRST_S to REPROBE_MAX_S.
+
+
+@dataclass
+class _Unavailable:
+    probed_at: float
+    wait_s: float
+
+
+_UNAVAILABLE: dict[tuple[str, str], _Unavailable] = {}
+_UNAVAILABLE_LOCK = threading.Lock()
+
+
+def _remember(settings: Settings, status: OllamaStatus) -> None:
+    key = (settings.ollama_host, settings.chat_model)
+    with _UNAVAILABLE_LOCK:
+        if status.available:
+            _UNAVAILABLE.pop(key, None)
+            return
+        before = _UNAVAILABLE.get(key)
+        wait = min(2 * before.wait_s, REPROBE_MAX_S) if before else REPROBE_FIRST_S
+        _UNAVAILABLE[key] = _Unavailable(monotonic(), wait)
+
+
+def reprobe(settings: Settings) -> tuple[BaseChatModel, bool] | None:
+    """(chat model, calls tools) when Ollama, unavailable at its last probe, answers now.
+
+    Probes only once the wait after the last failed probe has passed (one caller at a time);
+    None otherwise, in offline mode, and for a host never probed."""
+    key = (settings.ollama_host, settings.chat_model)
+    with _UNAVAILABLE_LOCK:
+        last = _UNAVAILABLE.get(key)
+        if settings.offline or last is None or monotonic() - last.probed_at < last.wait_s:
+            return None
+        last.probed_at = monotonic()  # concurrent callers skip: this probe answers for them
+    status = probe_ollama(settings)
+    if not status.available:
+        return None
+    log.info("Ollama at %s answers now; answering with %s", settings.ollama_host, settings.chat_model)
+    return make_chat_model(settings, status), supports_tools(status)
+
+
 def supports_tools(status: OllamaStatus) -> bool:
     """Whether the chat model accepts tool definitions (Ollama's "tools" capability)."""
     return status.available and "tools" in status.capabilities
@@ -191,9 +253,34 @@ def make_chat_model(settings: Settings, status: OllamaStatus) -> "BaseChatModel"
         )
     from langchain_ollama import ChatOllama
 
+    timeout = httpx.Timeout(CHAT_READ_TIMEOUT_S, connect=settings.ollama_timeout_s)
     return ChatOllama(
         base_url=settings.ollama_host,
         model=settings.chat_model,
         temperature=settings.temperature,
         num_ctx=settings.num_ctx,
+        client_kwargs={"timeout": timeout},
     )
+
+
+def describe_failure(settings: Settings, err: BaseException) -> str:
+    """Why a chat request failed, for "The language model failed (…)": the HTTP status and
+    Ollama's message, a timeout, a refused or dropped connection."""
+    host = settings.ollama_host
+    if type(err).__name__ == "ResponseError":  # ollama's, without importing the client here
+        status, message = getattr(err, "status_code", None), str(getattr(err, "error", "") or "").strip()
+        return f"HTTP {status} from Ollama at {host}" + (f": {message[:200]}" if message else "")
+    if isinstance(err, httpx.TimeoutException):
+        return f"no reply from Ollama at {host} within {_read_timeout(err):g} s"
+    if isinstance(err, (httpx.ConnectError, ConnectionRefusedError)):
+        return f"Ollama at {host} refused the connection (not running?)"
+    if isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError, ConnectionError)):
+        return f"Ollama at {host} closed the connection mid-answer"
+    return f"{type(err).__name__}: {str(err)[:200]}"
+
+
+def _read_timeout(err: httpx.TimeoutException) -> float:
+    try:
+        return float(err.request.extensions["timeout"]["read"])
+    except (RuntimeError, KeyError, TypeError, ValueError):
+        return CHAT_READ_TIMEOUT_S

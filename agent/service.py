@@ -171,6 +171,13 @@ class Assistant:
 
     @property
     def graph(self) -> Any:
+        if self.model is None and not self.settings.offline:  # Ollama was down: is it up now?
+            from agent.llm import reprobe
+
+            found = reprobe(self.settings)  # None until it answers; probes at most every 30 s
+            if found is not None:
+                (self.model, self.tool_calling), self.model_name = found, self.settings.chat_model
+                self.status_note, self._graph = "", None
         if self._graph is None:
             from agent.graph import build_graph
 

@@ -25,7 +25,13 @@ Endpoints, as a real Ollama (0.6+) answers them:
   similar), L2-normalised, ``embed_dim`` long.
 
 Every request is recorded in ``requests`` (method, path, body) in arrival order.
-``ScriptedOllama.closed_url()`` gives the address of a port nobody listens on ("Ollama down").
+``ScriptedOllama.closed_url()`` gives the address of a port nobody listens on ("Ollama down");
+``ScriptedOllama(port=...)`` listens on a given port (an Ollama that comes up later).
+
+Chat failures a real Ollama shows: ``enqueue(status=500, error=...)`` (an HTTP error),
+``enqueue(text=..., stall_s=5)`` (no answer for 5 s: a client with a shorter read timeout gives
+up), ``enqueue(text=..., drop_after=2)`` (two stream lines, then the connection closes before
+the stream ends).
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ class Reply:
     done_reason: str = "stop"
     status: int = 200  # a non-200 status answers {"error": error} instead
     error: str = ""
+    stall_s: float = 0.0  # wait this long before answering
+    drop_after: int | None = None  # close the connection after this many stream lines
 
     def pieces(self) -> list[str]:
         if self.chunks is not None:
@@ -114,6 +122,7 @@ class ScriptedOllama:
         *,
         embed_dim: int = 64,
         delay_s: float = 0.0,
+        port: int = 0,
     ) -> None:
         self.models = [_full_name(m) for m in models]
         if isinstance(capabilities, Mapping):
@@ -124,6 +133,7 @@ class ScriptedOllama:
             self._default_caps = list(capabilities)
         self.embed_dim = embed_dim
         self.delay_s = delay_s  # every answer waits this long (for timeout tests)
+        self.port = port  # 0: any free port
         self.requests: list[Recorded] = []
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
@@ -141,6 +151,8 @@ class ScriptedOllama:
         done_reason: str = "stop",
         status: int = 200,
         error: str = "",
+        stall_s: float = 0.0,
+        drop_after: int | None = None,
     ) -> None:
         """Queue the next chat/generate reply: a callable (body → Reply or text) or its parts."""
         if script is not None:
@@ -156,6 +168,8 @@ class ScriptedOllama:
                 done_reason,
                 status,
                 error,
+                stall_s,
+                drop_after,
             )
         )
 
@@ -191,7 +205,7 @@ class ScriptedOllama:
 
     def start(self) -> ScriptedOllama:
         handler = type("Handler", (_Handler,), {"ollama": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         log.debug("scripted ollama listening on %s", self.url)
@@ -254,6 +268,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
 
+    def _send_stream_then_drop(self, lines: Iterable[dict[str, Any]]) -> None:
+        """The stream's first lines, then the connection closes (no final chunk): a crashed
+        runner or a proxy that cuts the answer."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for line in lines:
+            data = (json.dumps(line) + "\n").encode("utf-8")
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
     def _error(self, status: int, message: str) -> None:
         self._send_json(status, {"error": message})
 
@@ -314,10 +342,21 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is None:
             self._error(500, "scripted ollama: no reply queued for this /api/chat request")
             return
+        if reply.stall_s:
+            time.sleep(reply.stall_s)
+        try:
+            self._send_chat(body, model, reply)
+        except OSError as err:  # the client gave up (timed out) while we stalled
+            log.debug("scripted ollama: client went away: %r", err)
+            self.close_connection = True
+
+    def _send_chat(self, body: dict[str, Any], model: str, reply: Reply) -> None:
         if reply.status != 200:
             self._error(reply.status, reply.error or "scripted error")
             return
-        if body.get("stream", True):
+        if reply.drop_after is not None:
+            self._send_stream_then_drop(_chat_lines(model, reply, body)[: reply.drop_after])
+        elif body.get("stream", True):
             self._send_stream(_chat_lines(model, reply, body))
         else:
             message: dict[str, Any] = {"role": "assistant", "content": reply.text}
