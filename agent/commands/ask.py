@@ -57,7 +57,9 @@ async def _stream(assistant, question, thread_id, doc, token_cls, final_cls):
             sys.stdout.flush()
         elif isinstance(event, final_cls):
             record = event.answer
-    if record is not None and record.answer.strip() != "".join(streamed).strip():
+    if record is not None and record.mode != "llm":  # the model failed: the extractive answer
+        typer.echo(("\n\n" if streamed else "") + record.answer)
+    elif record is not None and record.answer.strip() != "".join(streamed).strip():
         typer.echo("\n\n(The streamed draft failed the citation check; verified answer:)\n" + record.answer)
     else:
         typer.echo("")

@@ -14,14 +14,24 @@
   dropped from the end until fixed + evidence block ≤ num_ctx − reserve, so the kept items
   stay numbered 1..j. When even the best item alone does not fit, its text is cut to fit (and
   reported). ``Budget.report()`` says what was trimmed, for the log and the UI.
+- ``chat_texts(messages, tools=()) -> list[str]``: what a chat request puts into the context, one
+  text per message (an assistant's tool calls as JSON beside its text) and the tool definitions
+  as one more. A tool result is fitted with ``fit_evidence(chat_texts(...) + [the result rendered
+  without evidence], its evidence, num_ctx)``: the chat so far stays whole, the result's own
+  evidence is what gets dropped or cut, so Ollama never has to drop the oldest messages (the
+  system prompt and the first evidence) to make room.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
 
 from agent.prompts import evidence_block
 from agent.schema import Citation
@@ -120,3 +130,13 @@ def fit_evidence(
     return Budget(
         tuple(kept), dropped, truncated, _total(fixed_tokens, kept), limit, fixed_tokens <= limit
     )
+
+
+def chat_texts(messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] = ()) -> list[str]:
+    """The texts a chat request puts into the model's context (see module doc)."""
+    texts = []
+    for m in messages:
+        calls = m.tool_calls if isinstance(m, AIMessage) else []
+        texts.append(str(m.content) + "".join(
+            json.dumps({"name": c["name"], "arguments": c.get("args", {})}, ensure_ascii=False) for c in calls))
+    return texts + ([json.dumps(list(tools), ensure_ascii=False)] if tools else [])
