@@ -241,10 +241,22 @@ def row_text(row: Any, at: str | None) -> str:
     from agent.match.tables import describe_cell
 
     at_f = f" at {at}" if at else ""
-    cells = [f"{label}: {describe_cell(cell) + at_f if cell.formula else ' '.join(cell.raw.split())}"
+    cells = [f"{label}: {describe_cell(cell) + at_f if cell.formula else _as_printed(cell, label)}"
              for label, cell in row.cells.items() if cell.raw.strip()]
     section = f"[{row.section}] " if getattr(row, "section", None) else ""
     return section + "; ".join(cells)
+
+
+def _as_printed(cell: Any, label: str) -> str:
+    """The cell as printed, with the unit the table gives it elsewhere (its caption) when
+    neither the cell nor its column label says one: "Class 5: 10 dBµV/m"."""
+    from agent.match.units import parse_cell, unit_in_label
+
+    text = " ".join(cell.raw.split())
+    unit = cell.value.unit if cell.kind == "value" and cell.value is not None else ""
+    printed = parse_cell(text).value
+    said = unit_in_label(label) or (printed.unit if printed is not None else "")
+    return f"{text} {unit}" if unit and not said else text
 
 
 def _squash(text: str) -> str:

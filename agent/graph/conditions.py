@@ -21,7 +21,7 @@ FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 _ROW_ID = re.compile(r"(?<![\w.])(?:[A-Z]{1,2}\d+(?:\.\d+)+|[A-Z]\d{1,2})(?![\w.]|\.\d)")
 _ROW_WORD = re.compile(r"\b(?:row|line|item|entry|table clause)\s+(?P<id>[A-Z]{0,2}\d+(?:\.\d+)*[a-z]?)\b", re.I)
 _SELECTOR = re.compile(r"\b(?:class|category|level|zone|severity|curve|mode|group)\s+(?P<v>[A-Z0-9]{1,3})\b", re.I)
-_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z][A-Za-z/]{2,}")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z][A-Za-z/]{2,}|\b[A-Z]{2}\b")  # "FM", "QP": acronyms too
 _STOP = set("""
 what which where when who how does do did is are was were the a an of for to in on at by with from
 and or not any all this that these those there their its it be been shall should must may can

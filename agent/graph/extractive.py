@@ -10,6 +10,7 @@ import re
 from typing import Any, Sequence
 
 from agent.match.signals import standards_named
+from agent.match.units import DETECTOR_OF
 from agent.schema import Citation
 
 OFFLINE_MARK = "Offline answer (from the documents, no language model):"
@@ -119,13 +120,13 @@ def asked_cells(row: str, question: str) -> str:
     """The cells of a looked-up row ("label: value; …") whose column says what the question asks
     and the other value columns do not ("class B" and "quasi-peak" → "Class B Quasi-peak dB(µV)")."""
     pairs = [p.split(": ", 1) for p in row.split("; ") if ": " in p]
-    wanted = {w.lower() for w in _LABEL_WORD.findall(question)} - _LABEL_STOP
+    wanted = {DETECTOR_OF.get(w.lower(), w.lower()) for w in _LABEL_WORD.findall(question)} - _LABEL_STOP
     wanted |= {f"class {m.lower()}" for m in re.findall(r"\bclass\s+([A-Z0-9])\b", question, re.I)}
     scores = []
     for label, value in pairs:
         if not re.search(r"\d", value):
             continue
-        said = {w.lower() for w in _LABEL_WORD.findall(label)} - _LABEL_STOP
+        said = {DETECTOR_OF.get(w.lower(), w.lower()) for w in _LABEL_WORD.findall(label)} - _LABEL_STOP
         said |= {f"class {m.lower()}" for m in re.findall(r"\bclass\s+([A-Z0-9])\b", label, re.I)}
         scores.append((len(wanted & said), label, value))
     best = max((sc for sc, _, _ in scores), default=0)

@@ -383,8 +383,9 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     at, where = frequency(u), selector(u.question)
     contains = u.tests[0] if u.tests and not (at or where) else None  # a test code looked up in a named table
     # A selector may name a column rather than a row ("level 3" of "Level 3 (mA)"): when the
-    # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows.
-    tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at)]
+    # full lookup finds no row, the quantity alone, then the selector alone, narrow the rows
+    # (the selector still picks the cell asked for, as one of the conditions).
+    tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at), (None, at)] if where else [(where, at)]
     terms = conditions(u)
     found_score: int | None = None
     for table, score in _candidate_tables(toolbox, u, doc):
@@ -456,15 +457,29 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         # the table whose caption and clause title say most of what was asked, search rank second
         phrases = selector_phrases(u.question)
         asked = ports(u.question)
+        wording = {w.test_id: w.score for w in toolbox.wording_tests(u.question)}
         fit = [len(words & _stems(f"{h.title} {h.text[:200]}"))
                + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases)
-               + _port_fit(asked, ports(h.title or "")) for h in hits]
+               + _port_fit(asked, ports(h.title or "")) + _test_fit(toolbox, wording, h.title or "") for h in hits]
         ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
         scored = dict.fromkeys(hits[i].table for i in ranked)
         for i in ranked:
             scored[hits[i].table] = scored[hits[i].table] if scored[hits[i].table] is not None else fit[i]
         return list(scored.items())[:4]
     return [(name, None) for name in dict.fromkeys(names)][:4]
+
+
+def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
+    """+2 when the caption's wording points at a test the question's wording points at first
+    (a voltage-method table for "emission on the battery line"), -1 when only at other tests."""
+    top = max(wording.values(), default=0.0)
+    ranked = toolbox.wording_tests(caption)
+    if top < WORDING_STRONG or not ranked or ranked[0].score < WORDING_STRONG:
+        return 0
+    captioned = [w.test_id for w in ranked if w.score >= ranked[0].score]
+    if any(wording.get(t, 0.0) >= top for t in captioned):
+        return 2
+    return -1 if all(wording.get(t, 0.0) < top - WORDING_SLACK for t in captioned) else 0
 
 
 def _port_fit(asked: set[str], captioned: set[str]) -> int:

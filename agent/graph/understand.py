@@ -236,6 +236,7 @@ _RUN_VERB = re.compile(r"\b(run|perform|performed|carry out|carried out|do i|do 
 _SOFT_TEST = re.compile(
     r"\b(?:what|which)(?:\s+(?:kind|sort|type)\s+of)?(?:\s+[\w/-]+){0,3}?\s+(?:tests?|testing|checks?|measurements?"
     r"|qualifications?|verifications?|assessments?|evaluations?|trials?|demonstrations?|procedures?)\b"
+    r"(?! (?:level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
     r"|\bhow\b[^?.]{0,60}?\b(?:measured|tested|verified|assessed|demonstrated)\b"
     r"|\b(?:what|which|anything)\b[^?.]{0,40}?\b(?:do|must|should|shall|will)\s+(?:i|we|you|they|it)\s+(?:\w+\s+){0,2}?"
     r"(?:do|run|show|prove|demonstrate|perform|pass|verify|meet|carry out)\b",

@@ -12,8 +12,11 @@ from typing import Any
 from agent.errors import NotFound, SpecAgentError
 from agent.match.formula import parse_formula
 from agent.match.units import (
+    CANONICAL_UNITS,
+    SCALES,
     Cell,
     Quantity,
+    detector_spellings,
     fold,
     format_number,
     parse_cell,
@@ -227,7 +230,7 @@ class TypedTable:
         start = _header_end(header, body)
         header += [h for h in (pad(r, True) for r in table.rows[:start]) if h not in header]
         labels = _unique(_merge_header(header, width)) if header else _unique([""] * width)
-        units = [unit_in_label(lb) for lb in labels]
+        units = _caption_unit([unit_in_label(lb) for lb in labels], table.caption, body[start:])
         rows, notes, key = _build_rows(body, start, labels, units)
         keep = [c for c in range(width) if not labels[c].startswith("Column ")
                 or any(r.cells[c].kind != "empty" for r in rows)]
@@ -248,6 +251,19 @@ class TypedTable:
 
     def cells_of(self, row: Row) -> dict[str, Cell]:
         return {c.label: cell for c, cell in zip(self.columns, row.cells)}
+
+
+def _caption_unit(units: list[str | None], caption: str, body: list[list[str]]) -> list[str | None]:
+    """A level unit the caption gives ("Limits for radiated emissions, dBµV/m") goes to every
+    column without a unit of its own whose cells are bare numbers ("Class 3": "30")."""
+    unit = unit_in_label(caption or "")
+    if unit is None or unit not in CANONICAL_UNITS or SCALES.get(unit, ("",))[0] in ("frequency", "length"):
+        return units
+    def numeric(c: int) -> bool:
+        cells = [parse_cell(r[c]) for r in body if c < len(r) and r[c].strip()]
+        bare = [x for x in cells if x.kind == "value" and x.value is not None and not x.value.unit]
+        return bool(cells) and len(bare) >= 0.6 * len(cells)
+    return [u if u is not None or not numeric(c) else unit for c, u in enumerate(units)]
 
 
 def _header_end(header: list[list[str]], body: list[list[str]]) -> int:
@@ -552,8 +568,11 @@ def _says(cell: Cell, term: str, unit: str | None) -> bool:
     words as a whole ("peak" is not in "Quasi-peak")."""
     if _match_level(cell, term, unit) >= 2 or (cell.kind == "range" and _match_level(cell, term, unit)):
         return True
-    words = fold(term).lower()
-    return bool(words) and re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", fold(cell.text or cell.raw).lower()) is not None
+    text = fold(cell.text or cell.raw).lower()
+    if re.fullmatch(r"\d+", term):  # a bare number ("class 3" → "3") is no digit of "3.5" or "3 400"
+        return re.search(rf"(?<![\w.,-])(?<!\d ){term}(?![\w.,-]| \d{{3}}(?!\d))", text) is not None
+    spellings = detector_spellings(term) or (fold(term).lower(),)
+    return any(w and re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text) for w in spellings)
 
 
 def _best_rows(typed: TypedTable, rows: list[Row], terms: Sequence[str]) -> list[Row]:

@@ -97,6 +97,19 @@ _FOOTNOTE_RES = (
 _SUPERSCRIPT = str.maketrans("\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079", "1230456789")
 
 
+# Detector names as tables and engineers write them: one spelling each, so "average" finds "AV".
+_DETECTORS = {"quasi-peak": ("quasi-peak", "quasi peak", "quasipeak", "qp", "q-peak"),
+              "average": ("average", "avg", "av", "cisprav", "cispr-av"),
+              "peak": ("peak", "pk")}
+DETECTOR_OF = {alias: name for name, aliases in _DETECTORS.items() for alias in aliases}
+
+
+def detector_spellings(term: str) -> tuple[str, ...]:
+    """Every spelling of the detector `term` names ("AV" → average, avg, av, …); () for other terms."""
+    name = DETECTOR_OF.get(fold(term).lower())
+    return _DETECTORS[name] if name else ()
+
+
 def fold(text: str) -> str:
     """Text with dash, mu, tilde and space variants folded and whitespace collapsed."""
     text = text.translate(_FOLD_TABLE).replace("+/-", "±").replace("+/−", "±")
