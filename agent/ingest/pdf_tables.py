@@ -140,7 +140,8 @@ def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
             rows, boxes = split_stacked(rows, [list(row.cells) for row in tab.rows], words, header)
             _fill_spans(rows, boxes, header)
             tables.append(RawTable(page.number + 1, tuple(tab.bbox), rows, header, pages=[page.number + 1]))
-    return tables + boxed_lists(page, words, [t.bbox for t in tables], (across, down))
+    tables += boxed_lists(page, words, [t.bbox for t in tables], (across, down))
+    return tables + ruled_rows(page, words, [t.bbox for t in tables], (across, down))
 
 
 def boxed_lists(page: pymupdf.Page, words: list[tuple], taken: list[tuple],
@@ -168,6 +169,115 @@ def boxed_lists(page: pymupdf.Page, words: list[tuple], taken: list[tuple],
         if len(rows) >= 2:
             out.append(RawTable(page.number + 1, (x0, top, x1, bottom), rows, 1, pages=[page.number + 1]))
     return out
+
+
+COLUMN_GAP = 8.0  # points of blank, all the way down the rows, that part two columns (a word space is ~3)
+MAX_ROW = 100.0  # points between two rules of one table (a row of several wrapped lines)
+
+
+def ruled_rows(page: pymupdf.Page, words: list[tuple], taken: list[tuple],
+               segments: tuple[list[tuple], list[tuple]]) -> list[RawTable]:
+    """Tables ruled only across (a rule under each row, no column rules; `find_tables` needs
+    both): three or more rules of one span, text between each two. Columns part where most
+    body rows leave COLUMN_GAP of blank; a row's text that runs across a parting (a cell
+    spanning columns) fills each column it covers."""
+    across, down = segments
+    out = []
+    for x0, x1, ys in _rule_runs(across):
+        bands = list(zip(ys, ys[1:]))
+        inside = [[w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and a <= (w[1] + w[3]) / 2 <= b] for a, b in bands]
+        while inside and not inside[-1]:  # a page's footer rule just below the table
+            bands, inside = bands[:-1], inside[:-1]
+        while inside and not inside[0]:
+            bands, inside = bands[1:], inside[1:]
+        if len(bands) < 2 or not all(inside):
+            continue
+        top, bottom = bands[0][0], bands[-1][1]
+        box = (x0, top, x1, bottom)
+        if any(_overlaps(box, t) for t in taken) or any(
+                x0 + 6 < vx < x1 - 6 and v1 > top + 2 and v0 < bottom - 2 for v0, v1, vx in down):
+            continue
+        runs = [_runs(band) for band in inside]
+        cuts = _column_cuts(inside[0], runs[1:])
+        if not cuts:
+            continue
+        edges = [x0, *cuts, x1]
+        rows = []
+        for band_runs in runs:
+            row = [""] * (len(edges) - 1)
+            for left, right, text in band_runs:
+                for c, (a, b) in enumerate(zip(edges, edges[1:])):
+                    if min(right, b) - max(left, a) > 1:
+                        row[c] = f"{row[c]} {text}".strip()
+            rows.append(row)
+        rows = _drop_spill(rows)
+        if len(rows[0]) >= 2:
+            out.append(RawTable(page.number + 1, box, rows, 1, pages=[page.number + 1]))
+    return out
+
+
+def _rule_runs(across: list[tuple]) -> list[tuple[float, float, list[float]]]:
+    """(x0, x1, levels) of three or more rules of one span, each within MAX_ROW of the next."""
+    spans: dict[tuple[int, int], list[float]] = {}
+    for x0, x1, y in _joined(across):
+        if x1 - x0 > 60:
+            spans.setdefault((round(x0 / 3), round(x1 / 3)), []).append(y)
+    runs = []
+    for (a, b), levels in spans.items():
+        run: list[float] = []
+        for y in sorted(levels) + [float("inf")]:
+            if run and y - run[-1] < 1.5:
+                continue
+            if run and y - run[-1] > MAX_ROW:
+                if len(run) >= 3:
+                    runs.append((a * 3.0, b * 3.0, run))
+                run = []
+            run.append(y)
+    return sorted(runs, key=lambda r: r[2][0])
+
+
+def _runs(words: list[tuple]) -> list[tuple[float, float, str]]:
+    """(x0, x1, text) of the groups of a row's words that no COLUMN_GAP parts (a cell's lines)."""
+    groups: list[list[tuple]] = []
+    for w in sorted(words, key=lambda w: w[0]):
+        if groups and w[0] - max(g[2] for g in groups[-1]) < COLUMN_GAP:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return [(min(w[0] for w in g), max(w[2] for w in g),
+             " ".join(w[4] for w in sorted(g, key=lambda w: (w[5], w[6], w[7])))) for g in groups]
+
+
+def _column_cuts(head: list[tuple], rows: list[list[tuple[float, float, str]]]) -> list[float]:
+    """Where columns part: blanks of COLUMN_GAP that all body rows but a quarter leave (a
+    quarter may hold cells spanning columns), cut where the most rows are blank and the header
+    row's words (`head`) leave room."""
+    if not rows:
+        return []
+    lo = int(min(r[0] for row in rows for r in row))
+    hi = int(max(r[1] for row in rows for r in row))
+    need = len(rows) - max(len(rows) // 4, 1 if len(rows) >= 3 else 0)
+    count = [sum(not any(a <= x <= b for a, b, _ in row) for row in rows) for x in range(lo, hi + 1)]
+    open_head = [not any(w[0] <= x <= w[2] for w in head) for x in range(lo, hi + 1)]
+    cuts, start = [], None
+    for i, n in enumerate(count + [0]):
+        if n >= need and start is None:
+            start = i
+        elif n < need and start is not None:
+            room = [k for k in range(start, i) if open_head[k]]
+            if i - start >= COLUMN_GAP - 1 and room:
+                best = max(count[k] for k in room)
+                at = [k for k in room if count[k] == best]
+                cuts.append(lo + (at[0] + at[-1]) / 2)
+            start = None
+    return cuts
+
+
+def _drop_spill(rows: list[list[str]]) -> list[list[str]]:
+    """Columns whose cells only repeat the cell on their left (one long cell running past a
+    blank that the other rows leave) joined to that column."""
+    keep = [c for c in range(len(rows[0])) if c == 0 or any(r[c] and r[c] != r[c - 1] for r in rows)]
+    return [[r[c] for c in keep] for r in rows]
 
 
 def _joined(across: list[tuple]) -> list[tuple[float, float, float]]:
