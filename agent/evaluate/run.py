@@ -95,7 +95,7 @@ def score_answer(item: QAItem, record: Any, ms: float = 0.0) -> Outcome:
     body = body_of(record.answer)
     numbers = set(citations_in(body))
     cited = [e for e in record.evidence if e.get("n") in numbers]
-    return Outcome(item, cites_expected(item, cited), holds_values(item, body), tests_ok(item, record.tests),
+    return Outcome(item, cites_expected(item, cited), holds_values(item, body), tests_ok(item, record.tests, body),
                    _evidence_holds(item, record.evidence), ms, record.answer_id)
 
 

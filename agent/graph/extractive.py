@@ -47,6 +47,9 @@ def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: d
     c = _by_clause(evidence, match["doc"], match["clause"]) if match.get("clause") else None
     cite = f" [{c.n}]" if c else ""
     head = f"{match['clause']} — {match['title']}." if match.get("clause") else f"{match['title']}."
+    above = _by_clause(evidence, match["doc"], match["under"]) if match.get("under") else None
+    if above is not None:  # a sub-clause ("Acceptance") under the heading that names the test
+        head = f"{match['clause']} — {match['title']}, under {above.clause} — {above.title} [{above.n}]."
     if match.get("abstain") or not match.get("tests"):
         return f"{head} No standard test of the catalogue applies to this clause{cite}."
     tests = [f"{t['name']}" + (f" ({_standard_of(t, standards)})" if _standard_of(t, standards) else "")

@@ -371,12 +371,35 @@ def _match(toolbox: Toolbox, number: str | None, doc: str | None, g: Gathered,
     if wording and top >= WORDING_ORDER:
         data["tests"] = sorted(data["tests"], key=lambda t: wording.get(t["id"], 0.0) < top - WORDING_SLACK)
     if number:
-        clause = toolbox.index.get_clause(number, doc).clause
+        view = toolbox.index.get_clause(number, doc)
+        clause = view.clause
         head = {"clause": clause.number, "title": clause.title, "doc": clause.doc}
+        requirement = _requirement_heading(toolbox, view, data)
+        if requirement is not None:
+            g.add("get_clause", requirement, toolbox.get_clause(requirement, clause.doc))
+            head["under"] = requirement
     else:
         t = toolbox.index.get_table(table or "", doc)
         head = {"clause": None, "title": t.caption, "doc": t.doc}
     g.data.setdefault("matches", []).append({**head, **data})
+
+
+def _requirement_heading(toolbox: Toolbox, view: Any, data: dict[str, Any]) -> str | None:
+    """The ancestor that heads the requirement a sub-clause belongs to ("3.3.3 RI 115 — Magnetic
+    field immunity" over "3.3.3.2 Acceptance"): the highest of up to three levels up whose own
+    heading is matched to the same first test."""
+    if not data.get("tests") or data.get("abstain"):
+        return None
+    first, found = data["tests"][0]["id"], None
+    for number, _title in reversed(view.parents[-3:]):
+        try:
+            result = toolbox.match_tests(clause=number, doc=view.doc).data
+        except NotFound:
+            break
+        if result["abstain"] or not result["tests"] or result["tests"][0]["id"] != first:
+            break
+        found = number
+    return found
 
 
 def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
