@@ -56,3 +56,12 @@ def test_table_recall_counts_captions_not_references_or_contents():
     assert printed_captions(pages) == ["TABLE B.2", "TABLE B-II", "TABLE A4/1", "TABLE 2"]
     recall = table_recall("D", pages, ["Table B.2", "TABLE A4/1", "Table on page 3"])
     assert (recall.share, recall.missing) == (0.5, ("TABLE B-II", "TABLE 2"))
+
+
+def test_test_any_may_name_standards_and_which_clause_is_covers():
+    item = item_from_dict({**NEW, "kind": "which_test", "test_any": ["ISO 11452-4", "ISO 16750-2"]})
+    [resolved] = qa_set.resolve_tests([item], {6: ["ISO 11452-4"], 7: ["ISO 11452-2"]})
+    assert resolved.test_any == (6, "ISO 16750-2")
+    assert qa_set.tests_ok(resolved, [{"id": 6}]) and not qa_set.tests_ok(resolved, [{"id": 7}])
+    assert qa_set.tests_ok(resolved, [{"id": 7}], "3.4.2 CI 230 calls for the ISO 16750-2 starting profile")
+    assert item_from_dict({**NEW, "kind": "which_clause"}).kind == "covers"

@@ -330,3 +330,24 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     bad = runner.invoke(_app(), ["table", "X", "--csv", str(csv_file), "--where", "Level"])
     assert (bad.exit_code, bad.stderr) == (1, "--where 'Level' is not COLUMN=VALUE; write e.g. --where \"Level=3\".\n")
     assert "Traceback" not in bad.output
+
+
+# A limit table whose unit is in its caption, detectors abbreviated, classes as columns.
+ALSE = Table(
+    id="Table 5", caption="Limits for radiated emissions, ALSE method, dB\u00b5V/m", clause="5.4.2", page=6,
+    header=(("Band", "Frequency MHz", "Detector", "Class 3", "Class 5"),),
+    rows=(("FM", "76 \u2013 108", "Peak", "50", "38"), ("FM", "76 \u2013 108", "AV", "30", "18"),
+          ("5G n78", "3 400 \u2013 3 800", "AV", "50", "38"), ("SW", "5.9 \u2013 6.2", "AV", "32", "20")),
+    doc="VEN",
+)
+
+
+def test_a_detector_written_out_finds_its_abbreviation_and_a_class_number_no_digit() -> None:
+    result = lookup_table(ALSE, terms=["FM", "average", "3", "Class"])
+    assert [r.row for r in result.rows] == [1]
+    assert lookup_table(ALSE, terms=["quasi-peak", "QP"]).rows == lookup_table(ALSE).rows  # no row says it
+
+
+def test_the_caption_gives_its_unit_to_columns_without_one() -> None:
+    typed = TypedTable.from_table(ALSE)
+    assert [c.unit for c in typed.columns] == [None, "MHz", None, f"{DBUV}/m", f"{DBUV}/m"]

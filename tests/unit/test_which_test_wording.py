@@ -29,6 +29,7 @@ def assistant(tmp_path_factory) -> Assistant:
     ("What supply voltage do I need to set on the bench supply?", "general"),  # no path named
     ("Which antenna type does the test equipment table require?", "general"),  # asks for a table's cell
     ("Which paragraph covers the acceptance test for the main barrier filters?", "reverse"),
+    ("Powered ESD, air discharge: what is the top test voltage?", "table_value"),  # a value of the test
 ])
 def test_soft_which_test_cues_need_a_path_in_the_wording(question, intent):
     assert understand(question).intent == intent
@@ -71,3 +72,22 @@ def test_the_cell_the_conditions_ask_for_is_pointed_out():
     assert asked_cells(row, "class A limits at 200 kHz?") == ("Class A Quasi-peak dB(µV): 88 to 78; "
                                                             "Class A Average dB(µV): 75 to 65")
     assert asked_cells(row, "limits at 200 kHz?") == ""  # nothing singles a column out
+
+
+def test_the_cell_asked_for_by_a_detector_abbreviated_in_the_header():
+    from agent.graph.extractive import asked_cells
+    row = "Band: MW; Class 5 limit dBµV Peak: 54; Class 5 limit dBµV QP: 41; Class 5 limit dBµV AV: 34"
+    assert asked_cells(row, "Class 5, MW band: what's the quasi-peak limit?") == "Class 5 limit dBµV QP: 41"
+    assert asked_cells(row, "and the average one?") == "Class 5 limit dBµV AV: 34"
+
+
+def test_band_and_detector_acronyms_are_conditions():
+    from agent.graph.conditions import conditions
+    terms = conditions(understand("RE in the ALSE, FM band, AV detector, class 3: limit?"))
+    assert {"FM", "AV", "ALSE", "3"} <= set(terms)
+
+
+def test_emission_wording_of_spikes_put_back_onto_the_supply(assistant):
+    from agent.match.facets import default_facets
+    read = default_facets().read("what test covers the voltage spikes it throws back onto the battery feed?")
+    assert set(read["direction"]) == {"emission"}
