@@ -414,8 +414,9 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     for table, score in _candidate_tables(toolbox, u, doc):
         if "lookup" in g.data and (found_score is None or score != found_score):
             break  # a second table only when the question fits it as well as the first ("CE limit")
-        for sel, quantity in tries:
-            result = _lookup(toolbox, table, sel, quantity, doc, contains, terms)
+        named = contains is not None and _names_code(_caption_of(toolbox, table, doc), contains)
+        for sel, quantity in tries:  # a code the caption says names the table, not a row of it
+            result = _lookup(toolbox, table, sel, quantity, doc, None if named else contains, terms)
             if result is not None and result.data.get("rows"):
                 g.add("lookup_table", _args(table, sel, quantity), result)
                 g.data.setdefault("lookup", {"table": result.data["table"], "at": quantity and frequency_label(u),
@@ -481,7 +482,8 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         phrases = selector_phrases(u.question)
         asked = ports(u.question)
         wording = {w.test_id: w.score for w in toolbox.wording_tests(u.question)}
-        fit = [len(words & _stems(f"{h.title} {h.text[:200]}"))
+        fit = [3 * any(_names_code(h.title or "", code) for code in u.tests)  # "RE 310 limits …" for RE 310
+               + len(words & _stems(f"{h.title} {h.text[:200]}"))
                + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases)
                + _port_fit(asked, ports(h.title or "")) + _test_fit(toolbox, wording, h.title or "") for h in hits]
         ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
@@ -503,6 +505,21 @@ def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
     if any(wording.get(t, 0.0) >= top for t in captioned):
         return 2
     return -1 if all(wording.get(t, 0.0) < top - WORDING_SLACK for t in captioned) else 0
+
+
+def _names_code(text: str, code: str) -> bool:
+    """Does `text` name the test code ("RE310" in "RE 310 limits", "RE-310")?"""
+    squashed = re.sub(r"[\s\-]+", "", code).upper()
+    return any(re.sub(r"[\s\-]+", "", m).upper() == squashed
+               for m in re.findall(r"\b[A-Z]{2,4}[\s\-]?\d{2,4}\b", text or ""))
+
+
+def _caption_of(toolbox: Toolbox, table: str, doc: str | None) -> str:
+    try:
+        t = toolbox.index.get_table(table, doc)
+    except NotFound:
+        return ""
+    return f"{t.id} {t.caption}"
 
 
 def _port_fit(asked: set[str], captioned: set[str]) -> int:
