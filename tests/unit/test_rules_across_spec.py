@@ -1,0 +1,33 @@
+"""A spec drawn by another PDF producer (reportlab): tables ruled only across, OEM test codes in
+captions, a landscape table and a table continued on the next page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings
+from agent.service import Assistant
+
+SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "heldout_rl" / "HMC-EMC-CS-3100.pdf"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory) -> Assistant:
+    a = Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("hmc"), embedder="lsa", offline=True))
+    [outcome] = a.ingest([str(SPEC)])
+    assert outcome.status == "added"
+    return a
+
+
+def test_tables_ruled_only_across_are_indexed_under_their_captions(assistant):
+    table = assistant.index.get_table("Table 3-3", "HMC-EMC-CS-3100")
+    assert table.header[0][:3] == ("Frequency range", "RBW (−6 dB)", "Step size")
+    assert table.rows[0][:2] == ("150 kHz – 30 MHz", "9 kHz")
+
+
+def test_the_test_code_named_picks_the_table_its_caption_names(assistant):
+    r = assistant.ask("RE 310 class 5 peak limit in the FM band?", "c1")
+    assert r.answer.splitlines()[1].startswith("Table 3-6 (RE 310 limits in service bands")
+    assert "the cell asked for: Class 5 Peak: 38 dBµV/m" in r.answer
