@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from agent.graph.injection import instruction_in
 from agent.match.signals import standards_named
 from agent.match.units import DETECTOR_OF
 from agent.schema import Citation
@@ -173,7 +174,8 @@ def best_sentence(text: str, query: str, heading: str = "") -> str:
     heading = " ".join(heading.split())
     sentences = [" ".join(part.split()) for part in _SENTENCE.split(text)]
     sentences = [x for x in sentences if not heading or x != heading]
-    scores = [_sentence_score(flat, wanted, bonus) if len(flat) >= 12 else 0.0 for flat in sentences]
+    scores = [_sentence_score(flat, wanted, bonus) if len(flat) >= 12 and not instruction_in(flat) else 0.0
+              for flat in sentences]  # a sentence that addresses an assistant is never quoted as the answer
     ranked = sorted((i for i in range(len(sentences)) if scores[i] > 0), key=lambda i: (-scores[i], i))
     if not ranked:
         return ""

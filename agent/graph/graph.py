@@ -27,6 +27,7 @@ from agent.config import Settings
 from agent.graph import extractive
 from agent.graph.budget import ANSWER_RESERVE, chat_texts, count_messages, fit_evidence
 from agent.graph.gather import gather
+from agent.graph.injection import cautions
 from agent.graph.state import (AgentState, citations, step, understanding_from_dict,
                                understanding_to_dict)
 from agent.graph.understand import merge_followup, understand
@@ -296,6 +297,9 @@ class Nodes:
 
     def respond(self, state: AgentState) -> dict[str, Any]:
         answer = strip_links(state.get("answer") or state.get("draft", ""))
+        warned = cautions(answer.split("\n\nSources:", 1)[0], citations(state))
+        if warned:  # evidence that speaks to an assistant: said, never passed off as a requirement
+            answer = "\n".join([*warned, answer])
         if state.get("model_error"):  # after strip_links: the line names Ollama's address
             answer = f"{state['model_error']}\n{answer}"
         return {"answer": answer, "messages": [HumanMessage(state["question"]), AIMessage(answer)]}
