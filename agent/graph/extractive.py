@@ -276,6 +276,10 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
     if not parts or not any(parts):
         parts = [hits(evidence, data.get("topic"), data.get("question", ""))]
     notes = data.get("not_found", [])
+    if data.get("also_in"):  # no document named: the tables of the others that could answer too
+        also = data["also_in"]
+        notes = [*notes, f"No document was named: this answer is from {', '.join(also['answered'])}; other loaded "
+                         f"documents also have such a table: {'; '.join(also['others'])} (name one to ask it)."]
     if data.get("routed"):  # no document named, several loaded: say which one answered
         notes = [f"From {data['routed']}, the loaded document this question is about (name another to ask it).",
                  *notes]

@@ -411,12 +411,13 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at), (None, at)] if where else [(where, at)]
     terms = conditions(u)
     found_score: int | None = None
-    for table, score in _candidate_tables(toolbox, u, doc):
+    candidates = _candidate_tables(toolbox, u, doc)
+    for table, score, table_doc in candidates:
         if "lookup" in g.data and (found_score is None or score != found_score):
             break  # a second table only when the question fits it as well as the first ("CE limit")
-        named = contains is not None and _names_code(_caption_of(toolbox, table, doc), contains)
+        named = contains is not None and _names_code(_caption_of(toolbox, table, table_doc), contains)
         for sel, quantity in tries:  # a code the caption says names the table, not a row of it
-            result = _lookup(toolbox, table, sel, quantity, doc, None if named else contains, terms)
+            result = _lookup(toolbox, table, sel, quantity, table_doc, None if named else contains, terms)
             if result is not None and result.data.get("rows"):
                 g.add("lookup_table", _args(table, sel, quantity), result)
                 g.data.setdefault("lookup", {"table": result.data["table"], "at": quantity and frequency_label(u),
@@ -426,6 +427,10 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
         if found_score is not None and len({c.table for c in g.evidence}) >= MAX_TABLES:
             break
     if "lookup" in g.data:
+        answered = sorted({c.doc for c in g.evidence if c.table})
+        others = {d: t for t, _, d in reversed(candidates) if d and d not in answered}  # each one's best
+        if doc is None and others:  # none named: say which answered and which others could
+            g.data["also_in"] = {"answered": answered, "others": [f"{d} ({t})" for d, t in reversed(others.items())]}
         return
     for number in u.clauses[:1]:  # no table row: the clause and its "limit" sub-clauses say it
         result = g.add("get_clause", number, toolbox.get_clause(number, doc))
@@ -461,10 +466,10 @@ def _args(table: str, where: dict[str, str] | None, at: str | None) -> str:
     return ", ".join(parts)
 
 
-def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> list[tuple[str, int | None]]:
+def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> list[tuple[str, int | None, str | None]]:
     """Tables the question names, else the tables of the clauses it names (and their
     sub-clauses), else the tables that a search for its subject finds, each with how many of
-    the question's words its caption says (None for tables named directly)."""
+    the question's words its caption says (None for tables named directly) and its document."""
     names = list(u.tables)
     for number in u.clauses[:2]:
         try:
@@ -476,22 +481,22 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
             names += [t.id for t in toolbox.index.get_clause(child, view.doc).tables]
     if not names and not u.clauses:
         query = expand_abbreviations(topic_of(u.question))
-        hits = [h for h in toolbox.index.search(query + " table limit", 12, doc) if h.table]
+        hits = [h for h in toolbox.index.search(query + " table limit", 12 if doc else 24, doc) if h.table]
         words = _stems(query)
         # the table whose caption and clause title say most of what was asked, search rank second
         phrases = selector_phrases(u.question)
         asked = ports(u.question)
-        wording = {w.test_id: w.score for w in toolbox.wording_tests(u.question)}
+        wording = {w.test_id: w.score for w in toolbox.wording_tests(expand_abbreviations(u.question))}
         fit = [3 * any(_names_code(h.title or "", code) for code in u.tests)  # "RE 310 limits …" for RE 310
                + len(words & _stems(f"{h.title} {h.text[:200]}"))
                + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases)
                + _port_fit(asked, ports(h.title or "")) + _test_fit(toolbox, wording, h.title or "") for h in hits]
         ranked = sorted(range(len(hits)), key=lambda i: (-fit[i], i))
-        scored = dict.fromkeys(hits[i].table for i in ranked)
-        for i in ranked:
-            scored[hits[i].table] = scored[hits[i].table] if scored[hits[i].table] is not None else fit[i]
-        return list(scored.items())[:4]
-    return [(name, None) for name in dict.fromkeys(names)][:4]
+        scored: dict[tuple[str, str], int] = {}
+        for i in ranked:  # a table is its document's: "Table 5" of one spec is not another's
+            scored.setdefault((hits[i].table, hits[i].doc), fit[i])
+        return [(table, score, table_doc) for (table, table_doc), score in scored.items()][:4]
+    return [(name, None, doc) for name in dict.fromkeys(names)][:4]
 
 
 def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:

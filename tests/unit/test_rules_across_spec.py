@@ -31,3 +31,15 @@ def test_the_test_code_named_picks_the_table_its_caption_names(assistant):
     r = assistant.ask("RE 310 class 5 peak limit in the FM band?", "c1")
     assert r.answer.splitlines()[1].startswith("Table 3-6 (RE 310 limits in service bands")
     assert "the cell asked for: Class 5 Peak: 38 dBµV/m" in r.answer
+
+
+def test_an_unscoped_value_question_says_which_document_answered_and_which_others_could(tmp_path):
+    other = SPEC.parents[1] / "heldout_docx2" / "VEN-EMC-0042.pdf"
+    a = Assistant.open(Settings(index_dir=tmp_path, embedder="lsa", offline=True))
+    assert [o.status for o in a.ingest([str(SPEC), str(other)])] == ["added", "added"]
+    r = a.ask("What is the class 5 average RE limit in the FM band?", "u1")
+    note, table = r.answer.splitlines()[1:3]
+    assert note == ("No document was named: this answer is from VEN-EMC-0042; other loaded documents also have "
+                    "such a table: HMC-EMC-CS-3100 (Table 3-6) (name one to ask it).")
+    assert table.startswith("Table 5 (Limits for radiated emissions, ALSE method (RE-110), dBµV/m), VEN-EMC-0042:")
+    assert "the cell asked for: Class 5: 18 dBµV/m" in r.answer
