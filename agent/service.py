@@ -3,7 +3,8 @@
 Events streamed by `Assistant.astream`:
 - `StepEvent(name, input, output)`: one step of the agent (understanding, a tool call with its
   input and a short result, verification), for collapsible steps in the UI;
-- `TokenEvent(text)`: a token of the answer as the LLM writes it (LLM mode only);
+- `TokenEvent(text, node)`: a token of the draft as the LLM writes it (LLM mode only), before its
+  citations and numbers are verified: show it as a draft, never as the answer;
 - `FinalEvent(answer)`: the verified answer (`AnswerRecord`), always last.
 """
 
@@ -51,9 +52,13 @@ class StepEvent:
     output: str
 
 
+DRAFT_NODES = ("compose", "tool_loop", "retry")  # the nodes whose model output is an unverified draft
+
+
 @dataclass(frozen=True)
 class TokenEvent:
     text: str
+    node: str = "compose"  # the first draft ("compose", "tool_loop") or the one after failed checks ("retry")
 
 
 @dataclass(frozen=True)
@@ -227,25 +232,32 @@ class Assistant:
         return self._record(question, state, thread_id)
 
     async def astream(self, question: str, thread_id: str, doc: str | None = None):
-        """Steps, answer tokens (LLM mode), then the verified answer."""
+        """This turn's steps, the draft's tokens (LLM mode), then the verified answer.
+
+        Steps come from what each node of this turn returns ("updates"), never from the thread's
+        state: the checkpointer hands the previous turn's steps in with the question."""
         config = {"configurable": {"thread_id": thread_id}}
         seen = 0
+        final: dict[str, Any] = {}
 
         def stream() -> Any:  # in the worker thread: a reopened index is read there, not in the event loop
             self.sync()
-            return self.graph.stream(self._inputs(question, doc), config, stream_mode=["messages", "values"])
+            return self.graph.stream(self._inputs(question, doc), config,
+                                     stream_mode=["messages", "updates", "values"])
 
         async for mode, chunk in _in_thread(stream):
             if mode == "messages":
                 message, meta = chunk
-                if meta.get("langgraph_node") in ("compose", "tool_loop", "retry") and message.content \
-                        and not getattr(message, "tool_call_chunks", None):
-                    yield TokenEvent(str(message.content))
+                node = meta.get("langgraph_node")
+                if node in DRAFT_NODES and message.content and not getattr(message, "tool_call_chunks", None):
+                    yield TokenEvent(str(message.content), node)
+            elif mode == "updates":
+                for update in chunk.values():
+                    steps = (update.get("steps") or []) if isinstance(update, dict) else []
+                    for s in steps[seen:]:
+                        yield StepEvent(s["name"], s["input"], s["output"])
+                    seen = max(seen, len(steps))
             else:
-                steps = chunk.get("steps", [])
-                for s in steps[seen:]:
-                    yield StepEvent(s["name"], s["input"], s["output"])
-                seen = len(steps)
                 final = chunk
         yield FinalEvent(self._record(question, final, thread_id))
 
