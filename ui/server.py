@@ -15,6 +15,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHAT_FILES = "chat-files"  # <index>/chat-files/server-<pid>: Chainlit's files of one running server
+SOURCES_JS = "/public/sources.js"  # the source panel opens on a click only (see the file)
 
 _opening: concurrent.futures.Future | None = None
 
@@ -50,7 +51,8 @@ async def get_assistant() -> Any:
 def configure_chainlit() -> None:
     """Chainlit settings that follow ours (call at import of ui/app.py, before the server starts):
     the upload size limit is settings.max_file_mb; only the server's own origin and
-    settings.allow_origins may use it; its files live under the index."""
+    settings.allow_origins may use it; its files live under the index; the page loads
+    public/sources.js, which keeps the source panel to the chip clicked."""
     from chainlit.config import config
     from chainlit.server import app
 
@@ -64,6 +66,11 @@ def configure_chainlit() -> None:
     lock_origins(app, config.project, OriginPolicy.for_server(config.run.host, config.run.port,
                                                               settings.allow_origins))
     keep_chainlit_files(settings.index_dir)
+    if config.ui.custom_js and config.ui.custom_js != SOURCES_JS:
+        log.warning("custom_js %s replaces %s: the source panel may open by itself and show "
+                    "another answer's sources", config.ui.custom_js, SOURCES_JS)
+    else:
+        config.ui.custom_js = SOURCES_JS
 
 
 def keep_chainlit_files(index_dir: Path) -> Path:
