@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ui.chat import DRAFT
 from ui.render import ActionSpec, FileCard, PdfCard, SourceCard
 
 
@@ -78,23 +79,48 @@ class ChainlitChat:
 
 
 class ChainlitAnswer:
-    """The answer message: tokens streamed into it, then replaced by the verified answer."""
+    """An answer: the model's draft streamed into an open step named after it (it closes and
+    folds once verification is done), then the verified answer sent as the message."""
 
     def __init__(self) -> None:
         import chainlit as cl
 
         self.message = cl.Message(content="")
+        self.draft: Any = None  # the cl.Step being streamed into
 
-    async def token(self, text: str) -> None:
-        await self.message.stream_token(text)
+    async def token(self, text: str, draft: str = DRAFT) -> None:
+        if self.draft is None or self.draft.name != draft:
+            await self._close_draft()
+            self.draft = _open_step(draft)
+        await self.draft.stream_token(text)
+
+    async def _close_draft(self) -> None:
+        from chainlit.utils import utc_now
+
+        if self.draft is not None:
+            self.draft.end = utc_now()
+            await self.draft.send()  # ends the stream, stores the step
 
     async def finish(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
                      metadata: Mapping[str, Any] | None = None) -> None:
+        await self._close_draft()
         self.message.content = content
         self.message.elements = [to_element(e) for e in elements]
         self.message.actions = [to_action(a) for a in actions]
         self.message.metadata = dict(metadata or {})
         await self.message.send()
+
+
+def _open_step(name: str) -> Any:
+    """A step under the running handler, started now and shown open while it streams."""
+    import chainlit as cl
+    from chainlit.utils import utc_now
+
+    step = cl.Step(name=name, type="llm", default_open=True, auto_collapse=True, show_input=False)
+    step.start = utc_now()
+    parent = cl.context.current_step
+    step.parent_id = parent.id if parent else None
+    return step
 
 
 class ChainlitProgress:

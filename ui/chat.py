@@ -10,9 +10,15 @@ from typing import Any, Protocol
 
 from ui.render import ActionSpec
 
+DRAFT = "draft (not yet verified)"  # the step a model's draft streams into
+REDRAFT = "draft, written again (not yet verified)"  # after the first draft failed verification
+
 
 class AnswerHandle(Protocol):
-    async def token(self, text: str) -> None: ...
+    """One answer: the model's draft streamed into a step of its own (`draft` names it: DRAFT or
+    REDRAFT), then the verified answer shown as the message by `finish`."""
+
+    async def token(self, text: str, draft: str = DRAFT) -> None: ...
     async def finish(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
                      metadata: Mapping[str, Any] | None = None) -> None: ...
 

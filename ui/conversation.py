@@ -1,5 +1,5 @@
 """The conversation: the opening message, each message routed (files, /commands, questions), and
-an answer streamed from the assistant, then replaced by the verified answer with its sources."""
+an answer: its steps and the model's draft streamed, then the verified answer with its sources."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.errors import SpecAgentError
 from ui import render
-from ui.chat import Chat
+from ui.chat import DRAFT, REDRAFT, Chat
 from ui.commands import run_command
 from ui.corrections import correction_actions
 from ui.history import listed_documents
@@ -55,7 +55,8 @@ async def on_message(assistant: Any, chat: Chat, text: str, files: Sequence[tupl
 
 
 async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = None) -> None:
-    """Stream the steps and tokens, then replace the draft with the verified answer and its sources."""
+    """Stream the steps and the model's draft (into a step of its own: not yet verified), then show
+    the verified answer with its sources as the message."""
     from agent.service import FinalEvent, StepEvent, TokenEvent
 
     handle = await chat.start_answer()
@@ -65,7 +66,7 @@ async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = No
             if isinstance(event, StepEvent):
                 await chat.step(event.name, event.input, event.output)
             elif isinstance(event, TokenEvent):
-                await handle.token(event.text)
+                await handle.token(event.text, REDRAFT if event.node == "retry" else DRAFT)
             elif isinstance(event, FinalEvent):
                 record = event.answer
     except SpecAgentError as err:

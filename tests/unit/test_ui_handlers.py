@@ -18,6 +18,7 @@ from agent.index import Progress
 from agent.schema import Clause, IngestOutcome, Table
 from agent.service import AnswerRecord, FinalEvent, StepEvent, TokenEvent
 from ui import chainlit_chat, commands, conversation, corrections, render, server
+from ui.chat import DRAFT
 from ui.render import ActionSpec, FileCard, PdfCard, SourceCard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +41,8 @@ class FakeChat:
         chat = self
 
         class Answer:
-            async def token(self, text):
-                chat.events.append(("token", text))
+            async def token(self, text, draft=DRAFT):
+                chat.events.append(("token", text) if draft == DRAFT else ("token", text, draft))
 
             async def finish(self, content, *, elements=(), actions=(), metadata=None):
                 chat.events.append(("answer", content, list(elements), list(actions), dict(metadata or {})))
@@ -307,7 +308,7 @@ def chainlit_context() -> MagicMock:
     return emitter
 
 
-async def test_chainlit_answer_streams_then_sends_side_elements():
+async def test_chainlit_answer_streams_the_draft_into_a_step_then_sends_the_verified_message():
     emitter = chainlit_context()
     answer = await chainlit_chat.ChainlitChat("ada", "thread-1").start_answer()
     await answer.token("draft ")
@@ -315,10 +316,15 @@ async def test_chainlit_answer_streams_then_sends_side_elements():
     await answer.finish("verified [1]", elements=[SourceCard("[1] X §1 p. 2", "text"), PdfCard("[1] x.pdf p. 2",
                         str(SAMPLE_PDF), 2)], actions=[ActionSpec("correct_test", "Correct the test", {"a": 1})],
                         metadata={"answer_id": 7})
-    assert emitter.stream_start.await_args.args[0]["output"] == "draft "
-    assert emitter.send_token.await_args.kwargs["token"] == "answer"
-    step = emitter.send_step.await_args.args[0]
+    draft = emitter.stream_start.await_args.args[0]
+    assert (draft["name"], draft["type"], draft["output"], draft["defaultOpen"]) == (DRAFT, "llm", "draft ", True)
+    assert emitter.send_token.await_args.kwargs == {"id": draft["id"], "token": "answer", "is_sequence": False,
+                                                    "is_input": False}
+    closed, step = (c.args[0] for c in emitter.send_step.await_args_list)
+    assert (closed["id"], closed["output"], bool(closed["end"]), closed["autoCollapse"]) == (
+        draft["id"], "draft answer", True, True)
     assert (step["output"], step["metadata"], step["type"]) == ("verified [1]", {"answer_id": 7}, "assistant_message")
+    assert emitter.stream_start.await_count == 1  # the message itself never streamed the draft
     sent = sorted((e.args[0]["type"], e.args[0]["name"], e.args[0]["display"], e.args[0]["page"], e.args[0]["forId"])
                   for e in emitter.send_element.await_args_list)
     assert sent == [("pdf", "[1] x.pdf p. 2", "side", 2, step["id"]), ("text", "[1] X §1 p. 2", "side", None, step["id"])]
