@@ -30,7 +30,13 @@ async def start():
 
 @cl.on_chat_resume
 async def resume(thread):
-    await server.get_assistant()  # the conversation memory is keyed by the thread id
+    # the conversation memory is keyed by the thread id; the picker is shown again
+    await conversation.on_resume(await server.get_assistant(), ChainlitChat.current())
+
+
+@cl.on_settings_update
+async def settings_update(values: dict):
+    await conversation.on_settings(await server.get_assistant(), ChainlitChat.current(), values)
 
 
 @cl.on_message

@@ -1,4 +1,5 @@
-"""The Chainlit side of `Chat`: messages, steps, elements and ask-action over the current session."""
+"""The Chainlit side of `Chat`: messages, steps, elements, ask-action and the document picker
+(chat settings) over the current session."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from ui.chat import DRAFT
 from ui.render import ActionSpec, FileCard, PdfCard, SourceCard
+from ui.scope import SETTING
 
 
 def to_element(card: Any) -> Any:
@@ -29,18 +31,21 @@ def to_action(spec: ActionSpec) -> Any:
 
 
 class ChainlitChat:
-    """`Chat` over the current Chainlit session (messages, steps, elements, ask-action)."""
+    """`Chat` over the current Chainlit session (messages, steps, elements, ask-action, the picker)."""
 
-    def __init__(self, user: str, thread_id: str) -> None:
+    def __init__(self, user: str, thread_id: str, scope: Sequence[str] = ()) -> None:
         self.user = user
         self.thread_id = thread_id
+        self.scope = list(scope)
 
     @classmethod
     def current(cls) -> ChainlitChat:
         import chainlit as cl
 
         user = cl.user_session.get("user")
-        return cls(getattr(user, "identifier", None) or "anonymous", cl.context.session.thread_id)
+        settings = cl.context.session.chat_settings or {}
+        return cls(getattr(user, "identifier", None) or "anonymous", cl.context.session.thread_id,
+                   settings.get(SETTING) or ())
 
     async def send(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
                    metadata: Mapping[str, Any] | None = None) -> None:
@@ -76,6 +81,19 @@ class ChainlitChat:
         # closes; asked from an action callback, close it or the message box stays locked.
         await cl.context.emitter.task_end()
         return dict(res.get("payload") or {}) if res else None
+
+    async def offer_scope(self, documents: Sequence[str], scope: Sequence[str]) -> None:
+        import chainlit as cl
+        from chainlit.input_widget import MultiSelect
+
+        self.scope = list(scope)
+        if not documents:  # a picker needs something to pick; the scope is kept all the same
+            cl.context.session.chat_settings = {**(cl.context.session.chat_settings or {}),
+                                                SETTING: self.scope}
+            return
+        picker = MultiSelect(id=SETTING, label="Documents to answer from", values=list(documents),
+                             initial=self.scope, description="None chosen: every document.")
+        await cl.ChatSettings([picker]).send()
 
 
 class ChainlitAnswer:

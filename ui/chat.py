@@ -29,10 +29,12 @@ class ProgressHandle(Protocol):
 
 
 class Chat(Protocol):
-    """What the handlers need from a chat session."""
+    """What the handlers need from a chat session. `scope`: the documents questions are answered
+    from (empty: all), as the chat settings hold it."""
 
     user: str
     thread_id: str
+    scope: list[str]
 
     async def send(self, content: str, *, elements: Sequence[Any] = (), actions: Sequence[ActionSpec] = (),
                    metadata: Mapping[str, Any] | None = None) -> None: ...
@@ -40,3 +42,7 @@ class Chat(Protocol):
     async def step(self, name: str, input: str, output: str) -> None: ...
     async def start_progress(self, name: str, input: str) -> ProgressHandle: ...
     async def choose(self, question: str, actions: Sequence[ActionSpec]) -> dict[str, Any] | None: ...
+    async def offer_scope(self, documents: Sequence[str], scope: Sequence[str]) -> None:
+        """Show the document picker (chat settings) over `documents` with `scope` chosen, and keep
+        `scope` as this chat's."""
+        ...

@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.errors import SpecAgentError
 from agent.schema import to_dict
-from ui import render
+from ui import render, scope
 from ui.chat import Chat
 from ui.corrections import catalogue_tests, record_correction
 from ui.history import listed_documents
@@ -19,6 +19,8 @@ from ui.sources import cited_table
 
 HELP = """**Commands**
 - `/docs`: the indexed documents
+- `/doc MIL-STD-461G [ACME-EMC-CS-2026 …]`: answer only from these documents (`/doc all`: from
+  every document; `/doc`: which ones now); the same as the document picker in the chat settings
 - `/clause 8.2.2.1 [doc]`: a clause with its text and tables
 - `/table "Table 8-1" [doc]`: a table as printed
 - `/match [doc]`: the whole document's clause → test matrix (with a CSV to download)
@@ -68,6 +70,19 @@ async def cmd_help(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
 async def cmd_docs(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
     docs = await asyncio.to_thread(listed_documents, assistant)
     await chat.send(render.documents_markdown(docs))
+
+
+async def cmd_doc(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
+    if not args:
+        await chat.send(scope.scope_line(chat.scope))
+        return
+    documents = [d["doc"] for d in await asyncio.to_thread(assistant.documents)]
+    try:
+        chosen = [] if [a.lower() for a in args] == [scope.ALL] else scope.resolve(args, documents)
+    except scope.UnknownDocument as err:
+        raise Usage(str(err)) from None
+    await chat.offer_scope(documents, chosen)
+    await chat.send(scope.scope_line(chosen))
 
 
 async def cmd_clause(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
@@ -141,5 +156,5 @@ async def cmd_correct(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
     await record_correction(assistant, chat, number, right, args[2] if len(args) > 2 else None)
 
 
-COMMANDS = {"help": cmd_help, "docs": cmd_docs, "clause": cmd_clause, "table": cmd_table,
+COMMANDS = {"help": cmd_help, "docs": cmd_docs, "doc": cmd_doc, "clause": cmd_clause, "table": cmd_table,
             "keywords": cmd_keywords, "match": cmd_match, "correct": cmd_correct}

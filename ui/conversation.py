@@ -1,5 +1,6 @@
-"""The conversation: the opening message, each message routed (files, /commands, questions), and
-an answer: its steps and the model's draft streamed, then the verified answer with its sources."""
+"""The conversation: the opening message and document picker, each message routed (files,
+/commands, questions over the chat's documents), and an answer: its steps and the model's draft
+streamed, then the verified answer shown with its sources."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.errors import SpecAgentError
-from ui import render
+from ui import render, scope
 from ui.chat import DRAFT, REDRAFT, Chat
 from ui.commands import run_command
 from ui.corrections import correction_actions
@@ -39,6 +40,22 @@ async def on_start(assistant: Any, chat: Chat) -> None:
         actions.append(ActionSpec(LOAD_SAMPLE, "Load the sample spec", {}))
     lines.append("Type `/help` for commands.")
     await chat.send("\n\n".join(lines), actions=actions)
+    await chat.offer_scope([d["doc"] for d in docs], [])
+
+
+async def on_resume(assistant: Any, chat: Chat) -> None:
+    """A thread opened again: the picker shown again, with the scope it had."""
+    await scope.offer(assistant, chat)
+
+
+async def on_settings(assistant: Any, chat: Chat, values: dict[str, Any]) -> None:
+    """The document picker changed: say what questions are answered from now."""
+    if scope.SETTING not in values:
+        return
+    documents = [d["doc"] for d in await asyncio.to_thread(assistant.documents)]
+    chosen = [d for d in values.get(scope.SETTING) or [] if d in documents]
+    await chat.offer_scope(documents, chosen)
+    await chat.send(scope.scope_line(chosen))
 
 
 async def on_message(assistant: Any, chat: Chat, text: str, files: Sequence[tuple[str, str]] = ()) -> None:
@@ -51,10 +68,22 @@ async def on_message(assistant: Any, chat: Chat, text: str, files: Sequence[tupl
     if text.startswith("/"):
         await run_command(assistant, chat, text)
     else:
-        await answer(assistant, chat, text)
+        await ask(assistant, chat, text)
 
 
-async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = None) -> None:
+async def ask(assistant: Any, chat: Chat, question: str) -> None:
+    """Answer over the chat's documents: every one, one, or once per document of several."""
+    docs: list[str | None] = [None]
+    if chat.scope:
+        indexed = await asyncio.to_thread(scope.titles, assistant)
+        docs, note = scope.targets(chat.scope, question, indexed)
+        if note:
+            await chat.send(note)
+    for doc in docs:
+        await answer(assistant, chat, question, doc, heading=f"**From {doc}:**" if len(docs) > 1 else "")
+
+
+async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = None, heading: str = "") -> None:
     """Stream the steps and the model's draft (into a step of its own: not yet verified), then show
     the verified answer with its sources as the message."""
     from agent.service import FinalEvent, StepEvent, TokenEvent
@@ -76,6 +105,7 @@ async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = No
         await handle.finish("⚠️ The assistant gave no answer; see the server log.")
         return
     elements, lines = await asyncio.to_thread(source_elements, assistant, record.citations)
-    await handle.finish(render.answer_markdown(record.answer, lines), elements=elements,
+    body = render.answer_markdown(record.answer, lines)
+    await handle.finish(f"{heading}\n\n{body}" if heading else body, elements=elements,
                         actions=correction_actions(record),
                         metadata={"answer_id": record.answer_id, "mode": record.mode})

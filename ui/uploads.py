@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import SpecAgentError
-from ui import history, render
+from ui import history, render, scope
 from ui.chat import Chat
 from ui.render import ActionSpec
 
@@ -171,4 +171,5 @@ async def ingest_files(assistant: Any, chat: Chat, paths: Sequence[str]) -> list
         await asyncio.wrap_future(update)
     await handle.finish("\n".join(lines + [report]))
     await chat.send(report)
+    await scope.offer(assistant, chat)  # the picker lists the new documents
     return outcomes

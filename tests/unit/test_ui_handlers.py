@@ -33,6 +33,8 @@ class FakeChat:
         self.user, self.thread_id = "ada", "thread-1"
         self.events: list[tuple] = []
         self.choice = choice
+        self.scope: list[str] = []
+        self.pickers: list[tuple[list[str], list[str]]] = []  # the document picker as offered
 
     async def send(self, content, *, elements=(), actions=(), metadata=None):
         self.events.append(("send", content, list(elements), list(actions)))
@@ -68,6 +70,10 @@ class FakeChat:
     async def choose(self, question, actions):
         self.events.append(("choose", question, list(actions)))
         return self.choice
+
+    async def offer_scope(self, documents, scope):
+        self.scope = list(scope)
+        self.pickers.append((list(documents), list(scope)))
 
     def sent(self) -> list[str]:
         return [e[1] for e in self.events if e[0] == "send"]

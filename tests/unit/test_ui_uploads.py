@@ -27,7 +27,7 @@ class Chat:
     """Records what the chat shows; `choose` answers from a script (None: no answer)."""
 
     def __init__(self, user: str = "anonymous", answers: list[dict[str, Any] | None] | None = None) -> None:
-        self.user, self.thread_id = user, "thread-up"
+        self.user, self.thread_id, self.scope = user, "thread-up", []
         self.answers = list(answers or [])
         self.asked: list[tuple[str, list[ActionSpec]]] = []
         self.sent: list[str] = []
@@ -48,6 +48,9 @@ class Chat:
     async def choose(self, question, actions):
         self.asked.append((question, list(actions)))
         return self.answers.pop(0) if self.answers else None
+
+    async def offer_scope(self, documents, scope):
+        self.scope = list(scope)
 
 
 def dropped(tmp_path: Path, content: bytes) -> str:
