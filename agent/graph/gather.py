@@ -500,11 +500,13 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
 
 
 def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
-    """+2 when the caption's wording points at a test the question's wording points at first
-    (a voltage-method table for "emission on the battery line"), -1 when only at other tests."""
+    """+2 when the caption's wording points at the one test the question's wording points at
+    first (a voltage-method table for "emission on the battery line"), -1 when only at others."""
     top = max(wording.values(), default=0.0)
+    if top < WORDING_STRONG or sum(v >= top for v in wording.values()) > 1:
+        return 0  # the wording must point at one test
     ranked = toolbox.wording_tests(caption)
-    if top < WORDING_STRONG or not ranked or ranked[0].score < WORDING_STRONG:
+    if not ranked or ranked[0].score < WORDING_STRONG:
         return 0
     captioned = [w.test_id for w in ranked if w.score >= ranked[0].score]
     if any(wording.get(t, 0.0) >= top for t in captioned):
