@@ -146,8 +146,14 @@ MAX_QUOTED_SENTENCES = 3
 
 
 def _stem(word: str) -> str:
+    """A word without its inflection ("reached", "reaching", "reaches" → "reach"), so a sentence
+    says what a question asks in another tense."""
     w = word.lower()
-    return w[:-1] if len(w) > 4 and w.endswith("s") else w
+    for ending in ("ing", "ed", "es", "s"):
+        if len(w) > len(ending) + 3 and w.endswith(ending):
+            w = w[: -len(ending)]
+            break
+    return w[:-1] if len(w) > 4 and w.endswith("e") else w  # "measure", "measured" → "measur"
 
 
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|"

@@ -500,11 +500,12 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
 
 
 def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
-    """+2 when the caption's wording points at the one test the question's wording points at
-    first (a voltage-method table for "emission on the battery line"), -1 when only at others."""
+    """+2 when the caption's wording points at a test the question's wording points at first
+    (a voltage-method table for "emission on the battery line"), -1 when only at others."""
     top = max(wording.values(), default=0.0)
-    if top < WORDING_STRONG or sum(v >= top for v in wording.values()) > 1:
-        return 0  # the wording must point at one test
+    first = [toolbox.matcher.catalogue.by_id(t).family for t, v in wording.items() if v >= top]
+    if top < WORDING_STRONG or len(set(first)) > 1:
+        return 0  # the wording must point at tests of one family (not "emission or immunity?")
     ranked = toolbox.wording_tests(caption)
     if not ranked or ranked[0].score < WORDING_STRONG:
         return 0
