@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -91,7 +92,6 @@ class Nodes:
         except ValueError as err:  # a vague question still gets searched; never fail on this
             log.info("understanding by the model failed (%s); using the deterministic parse", err)
             return u, None
-        from dataclasses import replace
 
         intent = data.get("intent") if data.get("intent") in ("clause", "which_test", "table_value",
                                                                  "reverse", "keywords", "documents") else u.intent
@@ -109,8 +109,11 @@ class Nodes:
                  for m in g.data.get("matches", []) for t in m.get("tests", [])]
         steps = list(state.get("steps", []))
         steps += [{"name": f"tool: {name}", "input": args, "output": summary} for name, args, summary in g.calls]
-        return {"evidence": [to_dict(c) for c in evidence], "intent_data": g.data, "tests": tests,
-                "steps": steps}
+        out = {"evidence": [to_dict(c) for c in evidence], "intent_data": g.data, "tests": tests, "steps": steps}
+        found = _answered_clause(u, g.data, evidence)
+        if found is not None:  # "and its limits?" next: the clause this answer settled on is the subject
+            out["previous"] = understanding_to_dict(replace(u, clauses=(found[0],), documents=(found[1],)))
+        return out
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -323,6 +326,20 @@ def build_graph(model: BaseChatModel | None, tools: Toolbox, settings: Settings,
         g.add_edge(name, "respond")
     g.add_edge("respond", END)
     return g.compile(checkpointer=checkpointer)
+
+
+def _answered_clause(u: Any, data: dict[str, Any], evidence: list[Citation]) -> tuple[str, str] | None:
+    """(clause, document) a "which clause covers …" or free-worded which-test answer settled on,
+    for a question that named no clause of its own; None otherwise."""
+    if u.has_subject:
+        return None
+    if u.intent == "which_test" and data.get("matches") and data["matches"][0].get("clause"):
+        first = data["matches"][0]
+        return first["clause"], first["doc"]
+    if u.intent == "reverse":
+        first_clause = next((c for c in evidence if c.clause and not c.table), None)
+        return (first_clause.clause, first_clause.doc) if first_clause else None
+    return None
 
 
 def _tool_result(summary: str, block: str) -> str:

@@ -165,6 +165,15 @@ def test_followup_in_a_thread_uses_the_earlier_subject(index_dir):
     assert second.answer == "The test current is 100 mA at level 3 from 1 MHz to 3 MHz [1]."
 
 
+def test_followup_after_which_clause_covers_takes_the_clause_it_found(index_dir):
+    a = open_assistant(index_dir)
+    first = a.ask("Which clause covers ESD on unpowered parts?", "covers-follow")
+    assert first.citations[0]["clause"] == "10.2"
+    second = a.ask("and its limits?", "covers-follow")
+    assert {e["table"] for e in second.evidence if e["row"] is not None} == {"Table 10-1"}
+    assert second.answer.splitlines()[1] == "Table 10-1 (ESD, unpowered DUT – test levels), ACME-EMC-CS-2026:"
+
+
 # -- offline and no evidence --------------------------------------------------------------
 def test_offline_extractive_answer_format(index_dir):
     r = open_assistant(index_dir).ask("Which test does 8.2.2.1 require?", "offline")
