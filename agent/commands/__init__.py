@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_NAMES = ("ingest", "match", "tables", "ask", "learn", "plan", "ui")
+_NAMES = ("ingest", "match", "tables", "ask", "learn", "plan", "ui", "doctor")
 
 
 def _load() -> list[ModuleType]:
