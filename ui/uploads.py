@@ -10,7 +10,6 @@ recorded (ui/history.py).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import shutil
 import unicodedata
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import SpecAgentError
+from agent.index.spec_index import sha256_of
 from ui import history, render, scope
 from ui.chat import Chat
 from ui.render import ActionSpec
@@ -67,14 +67,6 @@ def discard(assistant: Any, path: Path) -> None:
     path.unlink(missing_ok=True)
     if path.parent != root and not any(path.parent.iterdir()):
         path.parent.rmdir()
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- the flow --------------------------------------------------------------------------------
