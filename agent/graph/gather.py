@@ -311,6 +311,17 @@ def _clause_table_tests(toolbox: Toolbox, number: str, doc: str | None) -> ToolR
     return None
 
 
+_TABLE_MENTION = re.compile(r"\bTable\s+([A-Z]?\.?\d+(?:[.\-/]\d+)*[a-z]?|[IVXLC]+)\b")
+
+
+def _has_table(toolbox: Toolbox, table: str, doc: str) -> bool:
+    try:
+        toolbox.index.get_table(table, doc)
+    except NotFound:
+        return False
+    return True
+
+
 _TABLE_REF = re.compile(r"\b(?:in accordance with|according to|as given in|given in|listed in|specified in|per)\s+"
                         r"Table\s+([A-Z]?\d+(?:[.\-/]\d+)*|[A-Z]?\.?\d+|[IVXLC]+)\b", re.IGNORECASE)
 
@@ -479,6 +490,10 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         names += [t.id for t in view.tables]
         for child, _ in view.children:
             names += [t.id for t in toolbox.index.get_clause(child, view.doc).tables]
+        # then the tables its text (or a requirement box it holds) points to ("after the
+        # discharges of Table B.5", "the limits of Table 3-4")
+        said = " ".join([view.clause.text, *(" ".join(map(" ".join, (*t.header, *t.rows))) for t in view.tables)])
+        names += [f"Table {m}" for m in _TABLE_MENTION.findall(said) if _has_table(toolbox, f"Table {m}", view.doc)]
     if not names and not u.clauses:
         query = expand_abbreviations(topic_of(u.question))
         hits = [h for h in toolbox.index.search(query + " table limit", 12 if doc else 24, doc) if h.table]

@@ -43,3 +43,11 @@ def test_an_unscoped_value_question_says_which_document_answered_and_which_other
                     "such a table: HMC-EMC-CS-3100 (Table 3-6) (name one to ask it).")
     assert table.startswith("Table 5 (Limits for radiated emissions, ALSE method (RE-110), dBµV/m), VEN-EMC-0042:")
     assert "the cell asked for: Class 5: 18 dBµV/m" in r.answer
+
+
+def test_the_limits_of_a_clause_are_in_the_table_its_requirement_box_points_to(tmp_path):
+    spec = SPEC.parents[1] / "heldout_docx2" / "VEN-EMC-0042.docx"  # "After the discharges of Table B.5 …"
+    a = Assistant.open(Settings(index_dir=tmp_path, embedder="lsa", offline=True))
+    a.ingest([str(spec)])
+    r = a.ask("What are the limits of 6.7.1?", "box")
+    assert r.answer.splitlines()[1] == "Table B.5 (ESD test levels (ESD-1, ESD-2)), VEN-EMC-0042:"
