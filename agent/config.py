@@ -86,6 +86,24 @@ class Settings:
         default=2.0,
         metadata={"env": "SPEC_AGENT_OLLAMA_TIMEOUT", "help": "Seconds to wait for Ollama to answer a probe."},
     )
+    llm: str = field(
+        default="ollama",
+        metadata={
+            "env": "SPEC_AGENT_LLM",
+            "help": "Chat model backend: ollama | openai (any OpenAI-compatible server: vLLM, "
+                    "llama.cpp, LM Studio; set OPENAI_BASE_URL).",
+        },
+    )
+    openai_base_url: str = field(
+        default="",
+        metadata={"env": "OPENAI_BASE_URL", "help": "OpenAI-compatible server for SPEC_AGENT_LLM=openai "
+                                                   "(e.g. http://gpu-server:8000/v1; the OpenAI SDK's own variable)."},
+    )
+    openai_api_key: str = field(
+        default="",
+        repr=False,
+        metadata={"env": "OPENAI_API_KEY", "help": "API key for that server; optional (local servers ignore it)."},
+    )
     allow_origins: str = field(
         default="",
         metadata={
