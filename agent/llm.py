@@ -72,7 +72,8 @@ def resolve_embedder(settings: Settings, recorded: str | None = None) -> str:
 
 
 def _check_name(name: str) -> None:
-    if name == LSA or (name.partition(":")[0] in ("ollama", "sentence-transformers") and name.partition(":")[2]):
+    kind, _, model = name.partition(":")
+    if name == LSA or (kind in ("ollama", "sentence-transformers", "openai") and model):
         return
     raise ValueError(f"unknown embedder {name!r}; allowed: {', '.join(EMBEDDER_KINDS)}")
 
@@ -89,6 +90,8 @@ def make_embeddings(settings: Settings, recorded: str | None = None) -> tuple[Em
         from langchain_ollama import OllamaEmbeddings
 
         return OllamaEmbeddings(model=name, base_url=settings.ollama_host), embedder_id
+    if kind == "openai":
+        return _openai_embeddings(settings, name), embedder_id
     if kind == "sentence-transformers":
         return SentenceTransformerEmbeddings(name), embedder_id
     return None, LSA
@@ -277,7 +280,7 @@ def supports_tools(status: OllamaStatus) -> bool:
     return status.available and "tools" in status.capabilities
 
 
-def make_chat_model(settings: Settings, status: OllamaStatus) -> "BaseChatModel":
+def make_chat_model(settings: Settings, status: OllamaStatus) -> BaseChatModel:
     """A ChatOllama (or ChatOpenAI, settings.llm "openai") for settings.chat_model; raises
     OllamaUnavailable when the probe said no."""
     if not status.available:
@@ -436,3 +439,23 @@ def _openai_message(err: Any) -> str:
         message = inner.get("message") if isinstance(inner, dict) else inner
         return str(message or "").strip()
     return str(getattr(err, "message", "") or "").strip()
+
+
+def _openai_embeddings(settings: Settings, model: str) -> Embeddings:
+    """`openai:<model>`: the /embeddings of the server at settings.openai_base_url (raw text, floats:
+    local servers neither take token ids nor always base64)."""
+    base = settings.openai_base_url.rstrip("/")
+    if not base:
+        raise ValueError(f"the embedder openai:{model} needs OPENAI_BASE_URL (e.g. http://gpu-server:8000/v1)")
+    from langchain_openai import OpenAIEmbeddings
+
+    return OpenAIEmbeddings(
+        model=model,
+        base_url=base,
+        api_key=settings.openai_api_key or OPENAI_DUMMY_KEY,  # type: ignore[arg-type]
+        check_embedding_ctx_length=False,
+        tiktoken_enabled=False,
+        model_kwargs={"encoding_format": "float"},
+        timeout=httpx.Timeout(CHAT_READ_TIMEOUT_S, connect=settings.ollama_timeout_s),
+        max_retries=0,
+    )

@@ -19,6 +19,8 @@ Endpoints:
   ``stream`` is false. With ``tools=False`` a request carrying ``tools`` gets vLLM's 400 (a server
   started without ``--enable-auto-tool-choice``). An unknown model answers 404; an empty queue
   answers 500, so a test never passes on a reply it did not script.
+- ``POST /v1/embeddings``: deterministic hashed bag-of-words vectors (scripted_ollama's), as
+  floats or, with ``encoding_format: base64``, as little-endian float32.
 
 Failures: ``enqueue(status=500, error=...)`` (an HTTP error, OpenAI's error body),
 ``enqueue(text=..., stall_s=5)`` (no answer for 5 s), ``enqueue(text=..., drop_after=2)`` (two
@@ -27,9 +29,11 @@ events, then the connection closes; half the body when not streaming). Every req
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -37,12 +41,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-from scripted_ollama import Recorded, Reply
+from scripted_ollama import Recorded, Reply, hashed_embedding
 
 log = logging.getLogger(__name__)
 
 CREATED = 1_717_243_200
 CHAT = "/v1/chat/completions"
+EMBEDDINGS = "/v1/embeddings"
 NO_TOOLS = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
 
 
@@ -57,9 +62,11 @@ def _tool_call(call: Mapping[str, Any]) -> dict[str, Any]:
 class ScriptedOpenAI:
     """A loopback OpenAI-compatible server whose chat replies are scripted; a context manager."""
 
-    def __init__(self, models: Sequence[str] = ("llama3.1:8b",), *, tools: bool = True) -> None:
+    def __init__(self, models: Sequence[str] = ("llama3.1:8b",), *, tools: bool = True,
+                 embed_dim: int = 64) -> None:
         self.models = list(models)
         self.tools = tools
+        self.embed_dim = embed_dim
         self.requests: list[Recorded] = []
         self._queue: deque[Reply | Callable[[dict[str, Any]], Reply | str]] = deque()
         self._lock = threading.Lock()
@@ -166,12 +173,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self._body()
         self.server_state.requests.append(Recorded("POST", self.path, body))
-        if self.path != CHAT:
+        if self.path not in (CHAT, EMBEDDINGS):
             self._error(404, f"Not Found: {self.path}")
             return
         model = body.get("model", "")
         if model not in self.server_state.models:
             self._error(404, f"The model `{model}` does not exist.")
+            return
+        if self.path == EMBEDDINGS:
+            self._embed(body, model)
             return
         if body.get("tools") and not self.server_state.tools:
             self._error(400, NO_TOOLS)
@@ -187,6 +197,21 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as err:  # the client gave up while we stalled
             log.debug("scripted openai: client went away: %r", err)
             self.close_connection = True
+
+    def _embed(self, body: dict[str, Any], model: str) -> None:
+        inputs = body.get("input", "")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        if any(not isinstance(t, str) for t in texts):
+            self._error(400, "input must be text (this server takes no token ids)")
+            return
+        dim = int(body.get("dimensions") or self.server_state.embed_dim)
+        vectors = [hashed_embedding(t, dim) for t in texts]
+        if body.get("encoding_format") == "base64":
+            vectors = [base64.b64encode(struct.pack(f"<{dim}f", *v)).decode() for v in vectors]  # type: ignore[misc]
+        data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+        words = sum(len(t.split()) for t in texts)
+        self._send_json(200, {"object": "list", "data": data, "model": model,
+                              "usage": {"prompt_tokens": words, "total_tokens": words}})
 
     def _answer(self, body: dict[str, Any], model: str, reply: Reply) -> None:
         if reply.status != 200:

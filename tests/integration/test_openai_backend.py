@@ -180,3 +180,37 @@ async def test_the_chat_streams_the_models_answer(index_dir):
     (final,) = [e.answer for e in events if isinstance(e, FinalEvent)]
     assert (final.mode, final.answer) == ("llm", ANSWER)
     assert chat_bodies(server)[1]["stream"] is True
+
+
+# -- embeddings from the same server: SPEC_AGENT_EMBEDDER=openai:<model> ------------------------
+
+
+def test_an_index_embedded_by_the_servers_embeddings(tmp_path):
+    from conftest import SAMPLE_PDF
+    from scripted_ollama import hashed_embedding
+
+    from agent.index import SpecIndex
+
+    with ScriptedOpenAI(["nomic-embed-text"], embed_dim=32) as server:
+        settings = Settings(index_dir=tmp_path / "index", embedder="openai:nomic-embed-text",
+                            openai_base_url=server.url)
+        index = SpecIndex.open(settings)
+        (outcome,) = index.ingest([SAMPLE_PDF])
+        hits = index.search("conducted emissions voltage method artificial network", k=3)
+        again = SpecIndex.open(settings)
+        vector = llm.make_embeddings(settings)[0].embed_query("voltage method")  # type: ignore[union-attr]
+    assert (outcome.status, outcome.doc) == ("added", DOC)
+    assert index.embedder_id == again.embedder_id == "openai:nomic-embed-text"
+    assert "8.2.2.1" in [h.clause for h in hits]
+    bodies = server.bodies("/v1/embeddings")
+    assert {(b["model"], b["encoding_format"]) for b in bodies} == {("nomic-embed-text", "float")}
+    first = bodies[0]["input"]
+    assert isinstance(first, list) and all(isinstance(t, str) and t for t in first)
+    assert [b["input"] for b in bodies[-2:]] == [["conducted emissions voltage method artificial network"],
+                                               ["voltage method"]]
+    assert vector == pytest.approx(hashed_embedding("voltage method", 32))
+
+
+def test_the_openai_embedder_needs_a_base_url():
+    with pytest.raises(ValueError, match="the embedder openai:e5 needs OPENAI_BASE_URL"):
+        llm.make_embeddings(Settings(embedder="openai:e5"))
