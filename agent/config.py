@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-EMBEDDER_KINDS = ("auto", "lsa", "ollama:<model>", "sentence-transformers:<name or path>")
+EMBEDDER_KINDS = ("auto", "lsa", "ollama:<model>", "openai:<model>", "sentence-transformers:<name or path>")
 
 
 def _default_labels_dir() -> str:

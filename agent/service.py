@@ -132,6 +132,10 @@ class Assistant:
                 model = make_chat_model(settings, status)
                 name = settings.chat_model
                 tool_calling = supports_tools(status) if tool_calling is None else tool_calling
+            elif settings.llm == "openai":
+                note = (f"The model server at {settings.openai_base_url} is not answering ({status.error}); "
+                        "offline mode: answers come from the documents and tools, without a language model. "
+                        f"Start it, or check OPENAI_BASE_URL and that it serves {settings.chat_model}.")
             else:
                 note = (f"Ollama is not answering at {settings.ollama_host} ({status.error}); offline mode: "
                         "answers come from the documents and tools, without a language model. "

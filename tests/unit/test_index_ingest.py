@@ -122,7 +122,7 @@ def test_auto_keeps_the_recorded_embedder_and_falls_back_to_lsa_without_ollama(t
     assert caplog.messages == ["no Ollama at http://127.0.0.1:9; using the built-in lsa embedder"]
     with pytest.raises(ValueError) as err:
         resolve_embedder(offline.with_(embedder="word2vec"))
-    assert str(err.value) == ("unknown embedder 'word2vec'; allowed: auto, lsa, ollama:<model>, "
+    assert str(err.value) == ("unknown embedder 'word2vec'; allowed: auto, lsa, ollama:<model>, openai:<model>, "
                               "sentence-transformers:<name or path>")
 
 

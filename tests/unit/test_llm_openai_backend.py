@@ -86,3 +86,14 @@ def test_the_cli_prints_an_unknown_backend_as_one_line(tmp_path, monkeypatch):
     done = CliRunner().invoke(app, ["--index", str(tmp_path / "index"), "ask", "which test?"])
     assert done.exit_code == 1 and "Traceback" not in done.output
     assert done.stderr == "error: unknown SPEC_AGENT_LLM 'vllm'; allowed: ollama, openai; set it to one of them.\n"
+
+
+def test_a_model_server_that_is_down_is_named_in_the_offline_note(tmp_path):
+    from agent.service import Assistant
+
+    settings = Settings(index_dir=tmp_path, embedder="lsa", llm="openai", openai_base_url="http://127.0.0.1:9/v1",
+                        chat_model="llama-3.1-8b")
+    note = Assistant.open(settings).status_note
+    assert note.startswith("The model server at http://127.0.0.1:9/v1 is not answering (")
+    assert note.endswith("Start it, or check OPENAI_BASE_URL and that it serves llama-3.1-8b.")
+    assert "ollama" not in note.lower()
