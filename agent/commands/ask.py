@@ -16,7 +16,7 @@ from agent.errors import SpecAgentError
 
 def ask(
     ctx: typer.Context,
-    question: str = typer.Argument(..., help="Your question, e.g. \"which test does 8.2.2.1 require?\""),
+    question: str = typer.Argument(..., help="Your question, e.g. \"what does 5.13 say about the probe position?\""),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
     offline: bool = typer.Option(False, "--offline", help="Answer from the tools only, without Ollama."),
     doc: Optional[str] = typer.Option(None, "--doc", help="Only this document (name as `docs` lists it)."),

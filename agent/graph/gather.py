@@ -315,11 +315,7 @@ _TABLE_MENTION = re.compile(r"\bTable\s+([A-Z]?\.?\d+(?:[.\-/]\d+)*[a-z]?|[IVXLC
 
 
 def _has_table(toolbox: Toolbox, table: str, doc: str) -> bool:
-    try:
-        toolbox.index.get_table(table, doc)
-    except NotFound:
-        return False
-    return True
+    return bool(_caption_of(toolbox, table, doc))
 
 
 _TABLE_REF = re.compile(r"\b(?:in accordance with|according to|as given in|given in|listed in|specified in|per)\s+"
@@ -516,7 +512,7 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
 
 def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
     """+2 when the caption's wording points at a test the question's wording points at first
-    (a voltage-method table for "emission on the battery line"), -1 when only at others."""
+    (a voltage-method table when the wording says a supply voltage is emitted), -1 when only at others."""
     top = max(wording.values(), default=0.0)
     first = [toolbox.matcher.catalogue.by_id(t).family for t, v in wording.items() if v >= top]
     if top < WORDING_STRONG or len(set(first)) > 1:
