@@ -104,6 +104,14 @@ class Settings:
         repr=False,
         metadata={"env": "OPENAI_API_KEY", "help": "API key for that server; optional (local servers ignore it)."},
     )
+    llm_concurrency: int = field(
+        default=2,
+        metadata={
+            "env": "SPEC_AGENT_LLM_CONCURRENCY",
+            "help": "Model requests one chat server sends at once (its users share them); the others "
+                    "wait in turn and are told their place. Tools, matching and tables never wait.",
+        },
+    )
     allow_origins: str = field(
         default="",
         metadata={

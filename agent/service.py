@@ -5,6 +5,9 @@ Events streamed by `Assistant.astream`:
   input and a short result, verification), for collapsible steps in the UI;
 - `TokenEvent(text, node)`: a token of the draft as the LLM writes it (LLM mode only), before its
   citations and numbers are verified: show it as a draft, never as the answer;
+- `WaitEvent(position, limit, waited_s)`: the model is busy with other users' questions: this
+  request is `position` in its queue (1: next), `limit` being answered at once; position 0 when it
+  is sent, after `waited_s` seconds;
 - `FinalEvent(answer)`: the verified answer (`AnswerRecord`), always last.
 """
 
@@ -62,12 +65,21 @@ class TokenEvent:
 
 
 @dataclass(frozen=True)
+class WaitEvent:
+    position: int  # in the model's queue: 1 next, 0 sent now
+    limit: int  # requests the model answers at once (settings.llm_concurrency)
+    waited_s: float = 0.0  # with position 0: how long this request waited
+
+
+@dataclass(frozen=True)
 class FinalEvent:
     answer: AnswerRecord
 
 
 async def _in_thread(make_iter: Any):
-    """Iterate a blocking iterator in a worker thread (the SQLite checkpointer is sync-only)."""
+    """Iterate a blocking iterator in a thread of its own (the SQLite checkpointer is sync-only):
+    an answer waiting for the model never holds a thread of the event loop's pool, which the
+    chat's commands, listings and sources need meanwhile."""
     import asyncio
 
     loop = asyncio.get_running_loop()
@@ -82,12 +94,11 @@ async def _in_thread(make_iter: Any):
             loop.call_soon_threadsafe(queue.put_nowait, err)
         loop.call_soon_threadsafe(queue.put_nowait, done)
 
-    worker = loop.run_in_executor(None, pump)
+    threading.Thread(target=pump, name="spec-agent-answer", daemon=True).start()
     while (item := await queue.get()) is not done:
         if isinstance(item, BaseException):
             raise item
         yield item
-    await worker
 
 
 class Assistant:
@@ -240,6 +251,8 @@ class Assistant:
 
         Steps come from what each node of this turn returns ("updates"), never from the thread's
         state: the checkpointer hands the previous turn's steps in with the question."""
+        from agent.graph.model_queue import QUEUE_KEY
+
         config = {"configurable": {"thread_id": thread_id}}
         seen = 0
         final: dict[str, Any] = {}
@@ -247,7 +260,7 @@ class Assistant:
         def stream() -> Any:  # in the worker thread: a reopened index is read there, not in the event loop
             self.sync()
             return self.graph.stream(self._inputs(question, doc), config,
-                                     stream_mode=["messages", "updates", "values"])
+                                     stream_mode=["messages", "updates", "values", "custom"])
 
         async for mode, chunk in _in_thread(stream):
             if mode == "messages":
@@ -261,6 +274,9 @@ class Assistant:
                     for s in steps[seen:]:
                         yield StepEvent(s["name"], s["input"], s["output"])
                     seen = max(seen, len(steps))
+            elif mode == "custom":
+                if isinstance(chunk, dict) and QUEUE_KEY in chunk:
+                    yield WaitEvent(**chunk[QUEUE_KEY])
             else:
                 final = chunk
         yield FinalEvent(self._record(question, final, thread_id))

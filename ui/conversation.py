@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.errors import SpecAgentError
 from ui import render, scope
-from ui.chat import DRAFT, REDRAFT, Chat
+from ui.chat import DRAFT, REDRAFT, Chat, ProgressHandle
 from ui.commands import run_command
 from ui.corrections import correction_actions
 from ui.history import listed_documents
@@ -86,13 +86,15 @@ async def ask(assistant: Any, chat: Chat, question: str) -> None:
 async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = None, heading: str = "") -> None:
     """Stream the steps and the model's draft (into a step of its own: not yet verified), then show
     the verified answer with its sources as the message."""
-    from agent.service import FinalEvent, StepEvent, TokenEvent
+    from agent.service import FinalEvent, StepEvent, TokenEvent, WaitEvent
 
     handle = await chat.start_answer()
-    record = None
+    record, waiting = None, None
     try:
         async for event in assistant.astream(question, chat.thread_id, doc):
-            if isinstance(event, StepEvent):
+            if isinstance(event, WaitEvent):
+                waiting = await show_wait(chat, waiting, event)
+            elif isinstance(event, StepEvent):
                 await chat.step(event.name, event.input, event.output)
             elif isinstance(event, TokenEvent):
                 await handle.token(event.text, REDRAFT if event.node == "retry" else DRAFT)
@@ -109,3 +111,24 @@ async def answer(assistant: Any, chat: Chat, question: str, doc: str | None = No
     await handle.finish(f"{heading}\n\n{body}" if heading else body, elements=elements,
                         actions=correction_actions(record),
                         metadata={"answer_id": record.answer_id, "mode": record.mode})
+
+
+WAITING = "waiting for the model"  # the step a request that queues for the model shows
+
+
+def queue_line(position: int, limit: int) -> str:
+    ahead = {1: "you are next", 2: "1 question ahead of yours"}.get(position, f"{position - 1} questions ahead of yours")
+    return f"Position {position} in the queue for the model ({ahead}; it answers {limit} at a time)."
+
+
+async def show_wait(chat: Chat, waiting: ProgressHandle | None, event: Any) -> ProgressHandle | None:
+    """The waiting step of one answer (a `WaitEvent`): opened at the first place in the queue,
+    updated as the request moves up, closed when it is sent to the model."""
+    if event.position > 0:
+        if waiting is None:
+            waiting = await chat.start_progress(WAITING, "other questions are being answered")
+        await waiting.update(queue_line(event.position, event.limit))
+        return waiting
+    if waiting is not None:
+        await waiting.finish(f"Sent to the model after {event.waited_s:.1f} s in the queue.")
+    return None

@@ -6,7 +6,8 @@ extractive). With `tool_calling` the model may call the tools itself in a bounde
 otherwise (plain llama3) the deterministic path serves. Every request fits settings.num_ctx
 (tool definitions and tool results counted). A model request that fails (an HTTP error, no reply
 in time, a connection dropped mid-stream) ends in `model_failed`: the extractive answer, under
-one line saying what failed.
+one line saying what failed. Model requests (only those) wait their turn in the server's queue
+(agent/graph/model_queue.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from agent.graph import extractive
 from agent.graph.budget import ANSWER_RESERVE, chat_texts, count_messages, fit_evidence
 from agent.graph.gather import gather
 from agent.graph.injection import cautions
+from agent.graph.model_queue import gate_for, gated
 from agent.graph.state import (AgentState, citations, step, understanding_from_dict,
                                understanding_to_dict)
 from agent.graph.understand import merge_followup, understand
@@ -311,7 +313,7 @@ class Nodes:
 def build_graph(model: BaseChatModel | None, tools: Toolbox, settings: Settings, *,
                 tool_calling: bool = False, checkpointer: Any = None):
     """The compiled agent graph (see module doc)."""
-    nodes = Nodes(model, tools, settings, tool_calling)
+    nodes = Nodes(gated(model, gate_for(settings)), tools, settings, tool_calling)  # requests queue
     g = StateGraph(AgentState)
     for name in ("understand", "gather", "extract", "no_evidence", "compose", "tool_loop", "verify",
                  "retry", "fallback", "model_failed", "respond"):
