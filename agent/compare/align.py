@@ -41,7 +41,7 @@ class Alignment:
         return next((p.new.number for p in self.pairs if p.old.number == old_number), None)
 
 
-def test_code(title: str) -> str | None:
+def code_of(title: str) -> str | None:
     """The test code a heading names, spaces and dashes dropped ("RE 310" → "RE310"); None if none."""
     m = _CODE.search(title)
     return f"{m.group(1)}{m.group(2)}" if m else None
@@ -69,7 +69,7 @@ class _Aligner:
         titles = {c.number: c.title for c in clauses}
         codes: dict[str, str | None] = {}
         for clause in clauses:
-            found = (test_code(heading(titles.get(n, ""))) for n in (clause.number, *reversed(clause.parents)))
+            found = (code_of(heading(titles.get(n, ""))) for n in (clause.number, *reversed(clause.parents)))
             codes[clause.number] = next((code for code in found if code), None)
         return codes
 
@@ -80,7 +80,7 @@ class _Aligner:
 
     def score(self, a: Clause, b: Clause, strict: bool, unique: bool = False) -> tuple[float, str] | None:
         """How well new clause `b` continues old clause `a`; None when they cannot be the same."""
-        code_a, code_b = test_code(heading(a.title)), test_code(heading(b.title))
+        code_a, code_b = code_of(heading(a.title)), code_of(heading(b.title))
         if code_a and code_b:
             if code_a != code_b:
                 return None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent.compare.align import Alignment, Pair, align_clauses, heading, test_code
+from agent.compare.align import Alignment, Pair, align_clauses, code_of, heading
 from agent.compare.tables import TableDiff, diff_tables, pair_tables
 from agent.compare.values import ValueChanges, value_changes
 from agent.compare.words import normal, word_diff
@@ -133,9 +133,10 @@ def select(diff: EditionDiff, alignment: Alignment, clause: str) -> EditionDiff:
     else:
         in_old = {c.number for c in diff.old.clauses if _under(c.number, key)}
         in_new = {c.number for c in diff.new.clauses if _under(c.number, key)}
-        if in_old:  # the number names an old clause: follow it, wherever it went
-            in_new = {p.new.number for p in alignment.pairs if p.old.number in in_old} | (
-                {c.number for c in alignment.added if any(_under(c.number, n) for n in in_new)})
+        if in_old:  # the number names an old clause: follow it, and what was added under it
+            followed = {p.new.number for p in alignment.pairs if p.old.number in in_old}
+            in_new = followed | {c.number for c in alignment.added
+                                 if any(_under(c.number, n) for n in followed)}
     if not in_old and not in_new:
         raise SpecAgentError(f"no clause {key!r} in {diff.old.name} or {diff.new.name}; "
                              "give a clause number such as 5.13 or a test code such as CS114.")
@@ -151,5 +152,5 @@ def select(diff: EditionDiff, alignment: Alignment, clause: str) -> EditionDiff:
 
 def _coded(clauses: tuple[Clause, ...], code: str) -> set[str]:
     """Numbers of the clauses whose heading names `code` and of their sub-clauses."""
-    roots = [c.number for c in clauses if test_code(heading(c.title)) == code]
+    roots = [c.number for c in clauses if code_of(heading(c.title)) == code]
     return {c.number for c in clauses if any(_under(c.number, r) for r in roots)}

@@ -47,21 +47,24 @@ def cosine(a: str | Counter[str], b: str | Counter[str]) -> float | None:
 
 
 def word_diff(old: str, new: str, context: int = CONTEXT) -> str:
-    """The changes from `old` to `new`, word by word: "… limit is [-34-]{+32+} dBµV …"; "" when equal."""
+    """The changes from `old` to `new`, word by word: "… limit is [-34-]{+32+} dBµV …"; "" when
+    equal. Unchanged runs longer than twice `context` words are cut to "…"."""
     a, b = tokens(old), tokens(new)
     if a == b:
         return ""
-    hunks: list[str] = []
     ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    parts: list[str] = []
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
-        if tag == "equal":
+        if tag != "equal":
+            parts.append(("[-" + " ".join(a[i1:i2]) + "-]" if i2 > i1 else "")
+                         + ("{+" + " ".join(b[j1:j2]) + "+}" if j2 > j1 else ""))
             continue
-        before = ops[k - 1] if k and ops[k - 1][0] == "equal" else None
-        after = ops[k + 1] if k + 1 < len(ops) and ops[k + 1][0] == "equal" else None
-        lead = a[max(before[1], before[2] - context):before[2]] if before else []
-        tail = a[after[1]:min(after[2], after[1] + context)] if after else []
-        change = ("[-" + " ".join(a[i1:i2]) + "-]" if i2 > i1 else "") + (
-            "{+" + " ".join(b[j1:j2]) + "+}" if j2 > j1 else "")
-        parts = [*lead, change, *tail]
-        hunks.append(" ".join(parts))
-    return " … ".join(hunks)
+        words = a[i1:i2]
+        first, last = k == 0, k == len(ops) - 1
+        keep_head = [] if first else words[:context]
+        keep_tail = [] if last else words[-context:]
+        if len(words) <= len(keep_head) + len(keep_tail):
+            parts += words
+        else:
+            parts += [*keep_head, "…", *keep_tail]
+    return " ".join(parts).removeprefix("… ").removesuffix(" …")
