@@ -27,6 +27,8 @@ HELP = """**Commands**
 - `/keywords 5.12 [doc]`: keywords of a clause
 - `/correct 8.2.2.1 6 [doc]`: record that clause 8.2.2.1 requires catalogue test 6
   (`none` instead of the id: no test of the catalogue)
+- `/doctor`: what this server runs on (model server, model, tools, context size, embedder,
+  index, databases, the model's queue) and what to fix, as `spec-agent doctor` says it
 - `/help`: this list"""
 
 
@@ -156,5 +158,15 @@ async def cmd_correct(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
     await record_correction(assistant, chat, number, right, args[2] if len(args) > 2 else None)
 
 
+async def cmd_doctor(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
+    from agent.doctor import run_checks
+    from agent.graph.model_queue import gate_for
+
+    checks = await asyncio.to_thread(run_checks, assistant.settings)
+    gate = gate_for(assistant.settings)
+    queue = {"limit": gate.limit, "running": gate.running, "waiting": gate.waiting}
+    await chat.send(render.doctor_markdown(checks, queue))
+
+
 COMMANDS = {"help": cmd_help, "docs": cmd_docs, "doc": cmd_doc, "clause": cmd_clause, "table": cmd_table,
-            "keywords": cmd_keywords, "match": cmd_match, "correct": cmd_correct}
+            "keywords": cmd_keywords, "match": cmd_match, "correct": cmd_correct, "doctor": cmd_doctor}

@@ -176,3 +176,19 @@ def outcome_line(o: Any) -> str:
         return f"❌ {o.message}"
     found = f"{o.pages} pages, {o.clauses} clauses, {o.tables} tables"
     return f"✅ {name}: {o.status} as {o.doc} ({found})"
+
+
+STATUS_MARK = {"ok": "✅ ok", "warn": "⚠️ warn", "fail": "❌ fail"}
+
+
+def doctor_markdown(checks: Sequence[Any], queue: Mapping[str, int]) -> str:
+    """`/doctor`: the checks of `spec-agent doctor` (agent.doctor.Check records) as a table, and
+    the model's queue now ({"limit", "running", "waiting"})."""
+    rows = [[STATUS_MARK.get(c.status, c.status), c.name, c.detail, c.advice] for c in checks]
+    failed = [c.name for c in checks if c.status == "fail"]
+    verdict = (f"**Something to fix**: {', '.join(failed)}." if failed else
+               "**Nothing to fix** (warnings say what works less well).")
+    line = (f"Model queue: {queue['limit']} request(s) at a time (SPEC_AGENT_LLM_CONCURRENCY); "
+            f"{queue['running']} being answered, {queue['waiting']} waiting now.")
+    return "\n\n".join(["**spec-agent doctor** (the same checks as `spec-agent doctor` on this server)",
+                          markdown_table(["", "check", "found", "what to do"], rows), verdict, line])
