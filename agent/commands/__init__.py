@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_NAMES = ("ingest", "match", "tables", "ask", "learn", "plan", "ui", "doctor", "diff")
+_NAMES = ("ingest", "match", "tables", "ask", "learn", "plan", "ui", "doctor", "diff", "compare")
 
 
 def _load() -> list[ModuleType]:

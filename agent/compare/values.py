@@ -32,9 +32,10 @@ def is_level(value: str) -> bool:
     """Is this a limit or test level ("34 dBµV", "200 V/m", "±8 kV", "77 dBµA"), not a frequency,
     a time or a distance?"""
     unit = value.split(" ", 1)[1] if " " in value else ""
-    if unit.startswith("dB") or unit in ("V/m", "A/m", "dB\u00b5V/m"):
+    if unit.startswith("dB"):
         return True
-    return Quantity(0.0, unit).dimension in ("voltage", "current", "power")
+    base = unit.removesuffix("/m")  # field strengths: V/m, µV/m, A/m
+    return Quantity(0.0, base).dimension in ("voltage", "current", "power")
 
 
 @dataclass(frozen=True)

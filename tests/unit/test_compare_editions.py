@@ -52,7 +52,7 @@ EXPECTED = {
                      "cells": [{"row": "30 - 230 MHz", "column": "Limit (dBµV/m)", "old": "34", "new": "32"}]}]},
     ],
     "removed": [{"clause": "4.2", "title": "Humidity"}],
-    "added": [{"clause": "5", "title": "CI 220 Conducted immunity"}, {"clause": "5.1", "title": "Test levels"}],
+    "added": [{"clause": "5", "title": "RI 112 Bulk current injection"}, {"clause": "5.1", "title": "Test levels"}],
     "tables_removed": [], "tables_added": [],
 }
 
@@ -68,7 +68,7 @@ Removed (1):
   4.2  Humidity
 
 Added (2):
-  5  CI 220 Conducted immunity
+  5  RI 112 Bulk current injection
   5.1  Test levels
 
 Renumbered (2, sub-clauses move with them):
@@ -111,9 +111,9 @@ def test_diff_of_one_clause_follows_it_to_its_new_number(index_dir):
     assert (data["removed"], data["added"]) == ([], [])
     by_code = json.loads(_diff(index_dir, "--clause", "RE 310", "--json").stdout)
     assert [(p["old"], p["new"]) for p in by_code["pairs"]] == [("5", "6"), ("5.1", "6.1"), ("5.2", "6.2")]
-    new_only = json.loads(_diff(index_dir, "--clause", "CI220", "--json").stdout)
+    new_only = json.loads(_diff(index_dir, "--clause", "RI112", "--json").stdout)
     assert (new_only["pairs"], new_only["added"]) == (
-        [], [{"clause": "5", "title": "CI 220 Conducted immunity"}, {"clause": "5.1", "title": "Test levels"}])
+        [], [{"clause": "5", "title": "RI 112 Bulk current injection"}, {"clause": "5.1", "title": "Test levels"}])
 
 
 def test_unknown_clause_and_document_are_one_line_errors(index_dir):
