@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -107,11 +108,17 @@ class Session:
 
 
 @pytest.fixture
-def server(sample_index_master, tmp_path):
+def replies() -> int:
+    return SESSIONS
+
+
+@pytest.fixture
+def server(sample_index_master, tmp_path, replies):
+    """(assistant, slow model, scripted Ollama) with `replies` answers queued."""
     index = copy_index(sample_index_master, tmp_path / "index")
     model = SlowModel()
     with ScriptedOllama(["llama3:latest"], {"llama3": ["completion"]}) as ollama:
-        for _ in range(SESSIONS):
+        for _ in range(replies):
             ollama.enqueue(model)
         settings = Settings(index_dir=index, embedder="lsa", ollama_host=ollama.url, chat_model="llama3",
                             llm_concurrency=CONCURRENCY)
@@ -169,3 +176,43 @@ async def test_twenty_sessions_share_two_model_slots_in_turn(server):
           f"{wall_s:.1f} s; /docs {docs_s * 1000:.0f} ms, /clause {clause_s * 1000:.0f} ms with "
           f"{queued_meanwhile} queued; (first position, wait s): {sorted(report)}")
     assert wall_s < SESSIONS / CONCURRENCY * ANSWER_S + 5
+
+
+def chainlit_context(thread_id: str) -> Any:
+    """A Chainlit context for this task (as in Chainlit's backend tests); its emitter records."""
+    from unittest.mock import AsyncMock, MagicMock
+
+    from chainlit.context import ChainlitContext, context_var
+
+    session = MagicMock()
+    session.thread_id = thread_id
+    session.chat_settings = {}
+    session.persist_file = AsyncMock(return_value={"id": "file-key"})
+    emitter = MagicMock()
+    for name in ("send_step", "update_step", "stream_start", "send_token", "send_element", "emit"):
+        setattr(emitter, name, AsyncMock())
+    context_var.set(ChainlitContext(session, emitter))
+    return emitter
+
+
+@pytest.mark.parametrize("replies", [1])
+async def test_in_chainlit_a_waiting_user_sees_a_step_with_their_place(server):
+    from ui.chainlit_chat import ChainlitChat
+
+    assistant, _, _ = server
+    emitter = chainlit_context("thread-wait")
+    gate = gate_for(assistant.settings)
+    with gate.slot(), gate.slot():  # two other users' answers are being written
+        task = asyncio.create_task(conversation.answer(assistant, ChainlitChat("ada", "thread-wait"), QUESTION))
+        while not (opened := [c.args[0] for c in emitter.send_step.await_args_list
+                              if c.args[0]["name"] == conversation.WAITING]):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # still waiting: the slots are taken
+        assert not task.done()
+    await task
+    (opened,) = opened
+    updates = [c.args[0]["output"] for c in emitter.update_step.await_args_list if c.args[0]["id"] == opened["id"]]
+    assert updates[0] == "Position 1 in the queue for the model (you are next; it answers 2 at a time)."
+    assert re.fullmatch(r"Sent to the model after \d+\.\d s in the queue\.", updates[-1]) and len(updates) == 2
+    (message,) = [c.args[0] for c in emitter.send_step.await_args_list if c.args[0]["type"] == "assistant_message"]
+    assert message["output"].startswith(GOOD)
