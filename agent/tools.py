@@ -28,6 +28,9 @@ from agent.schema import Citation, Clause, Hit, Table
 log = logging.getLogger(__name__)
 
 CLAUSE_TEXT_CHARS = 1500  # clause text quoted as evidence (the source element shows all of it)
+COMPARE_ITEMS = 6  # changed clause pairs a diff_documents call cites (old and new side)
+DIFF_CHARS = 400  # characters of one clause's changes in a diff_documents summary
+MULTI_DOC_TOOLS = ("diff_documents", "compare_test")  # offered to the model only with 2+ documents
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,51 @@ class Toolbox:
         return ToolResult(", ".join(k for k, _ in keywords) or "no keywords", evidence,
                           {"keywords": [[k, round(s, 4)] for k, s in keywords]})
 
+    def diff_documents(self, old: str, new: str, clause: str = "") -> ToolResult:
+        """What changed from edition `old` to `new` (optionally one clause or test code, e.g.
+        "CS114"): clauses paired by content, renumbering, values and table cells; cited on both sides."""
+        from agent.compare.editions import diff_editions
+        from agent.compare.report import pair_lines
+
+        d = diff_editions(self.index.document(old), self.index.document(new), clause or None)
+        changed = sorted((p for p in d.pairs if p.changed), key=lambda p: p.rank)[:COMPARE_ITEMS]
+        evidence: list[Citation] = []
+        for p in changed:
+            evidence += [clause_citation(p.pair.old), clause_citation(p.pair.new)]
+            for t in (t for t in p.tables if t.changed):
+                evidence += [table_citation(t.old, table_markdown(t.old)), table_citation(t.new, table_markdown(t.new))]
+        s = d.summary()
+        scope = f" {clause}" if clause else ""
+        head = (f"{d.old.name} → {d.new.name}{scope}: {s['pairs']} clauses paired ({s['renumbered']} "
+                f"renumbered, {s['changed']} changed), {s['removed']} removed, {s['added']} added")
+        changes = [f"{p.pair.old.number} → {p.pair.new.number} {p.pair.new.title}: "
+                   + " / ".join(line.strip() for line in list(pair_lines(p))[1:])[:DIFF_CHARS] for p in changed]
+        gone = [f"removed {c.number} {c.title}" for c in d.removed[:COMPARE_ITEMS]]
+        new_ = [f"added {c.number} {c.title}" for c in d.added[:COMPARE_ITEMS]]
+        summary = "\n".join([head, *changes, *gone, *new_])
+        data = d.to_json()
+        data["pairs"] = [p.to_json() for p in changed]
+        return ToolResult(summary, tuple(evidence), data)
+
+    def compare_test(self, test: str, at: str, docs: list[str] | None = None) -> ToolResult:
+        """One test across documents: the clauses that require it and the limit or level each states
+        at frequency `at`, cited; the strictest where detector and unit agree."""
+        from agent.compare.across import compare_test
+        from agent.compare.text import cite
+
+        documents = [self.index.document(d) for d in docs] if docs else self.index.documents()
+        c = compare_test(documents, self.matcher, test, at)
+        evidence = []
+        for row in c.rows:
+            if row.chosen is not None:
+                src = row.chosen.source
+                table = self.index.get_table(src["table"], src["doc"])
+                evidence.append(table_citation(table, f"{row.chosen.text} ({cite(src)})", row=src["row"]))
+        parts = [f"{r.doc}: {r.chosen.text if r.chosen else r.note}" for r in c.rows]
+        strictest = f"; strictest: {c.strictest}" if c.strictest else ""
+        summary = f"{c.test.name} at {at}: " + "; ".join(parts) + strictest + "".join(f"; {n}" for n in c.notes)
+        return ToolResult(summary, tuple(evidence), c.to_json())
+
     # -- as LangChain tools -----------------------------------------------------------------
 
     def langchain_tools(self, on_result: Callable[[str, dict, ToolResult], str] | None = None) -> list[BaseTool]:
@@ -205,7 +253,9 @@ class Toolbox:
 
             return StructuredTool.from_function(run, name=name, description=doc, args_schema=schema)
 
-        return [wrap(name, getattr(self, name), schema, doc) for name, schema, doc in TOOL_SPECS]
+        several = len(self.index.documents()) >= 2  # a diff or a comparison needs two documents
+        return [wrap(name, getattr(self, name), schema, doc) for name, schema, doc in TOOL_SPECS
+                if several or name not in MULTI_DOC_TOOLS]
 
 
 def one_per_source(hits: list[Hit]) -> list[Hit]:
@@ -317,6 +367,18 @@ class _KeywordArgs(_DocArg):
     text: str = Field("", description="Text to extract keywords from.")
 
 
+class _DiffArgs(BaseModel):
+    old: str = Field(description="The older edition, e.g. MIL-STD-461F.")
+    new: str = Field(description="The newer edition, e.g. MIL-STD-461G.")
+    clause: str = Field("", description="A clause number or test code to narrow to, e.g. 'CS114'; empty: all.")
+
+
+class _CompareArgs(BaseModel):
+    test: str = Field(description="Catalogue test id, code, OEM code or name, e.g. '2', 'RE 310'.")
+    at: str = Field(description="The frequency, e.g. '100 MHz'.")
+    docs: list[str] = Field(default_factory=list, description="Documents to compare; empty: every one.")
+
+
 class _NoArgs(BaseModel):
     pass
 
@@ -329,6 +391,11 @@ TOOL_SPECS: list[tuple[str, type[BaseModel], str]] = [
     ("get_table", _TableArgs, "Get a whole table by its printed id."),
     ("lookup_table", _LookupArgs, "Look up rows of a table by column value and/or a frequency or level."),
     ("extract_keywords", _KeywordArgs, "Keywords of a clause or a text (YAKE, domain stop words)."),
+    ("diff_documents", _DiffArgs, ("What changed between two editions of a spec (renumbered clauses, "
+                                   "values, table cells, removed and added clauses), optionally for one "
+                                   "clause or test code.")),
+    ("compare_test", _CompareArgs, ("One test across documents: each one's limit or level at a "
+                                    "frequency, cited, and which is strictest.")),
 ]
 
 __all__ = ["Toolbox", "ToolResult", "TOOL_SPECS", "table_markdown", "NotFound"]

@@ -25,6 +25,10 @@ HELP = """**Commands**
 - `/table "Table 8-1" [doc]`: a table as printed
 - `/match [doc]`: the whole document's clause → test matrix (with a CSV to download)
 - `/keywords 5.12 [doc]`: keywords of a clause
+- `/diff MIL-STD-461F MIL-STD-461G [CS114]`: what changed between two editions (or in one
+  clause or test), old and new clause side by side
+- `/compare 2 100 MHz [doc …]`: one test's limit or level at a frequency in each document, cited,
+  the strictest marked
 - `/correct 8.2.2.1 6 [doc]`: record that clause 8.2.2.1 requires catalogue test 6
   (`none` instead of the id: no test of the catalogue)
 - `/doctor`: what this server runs on (model server, model, tools, context size, embedder,
@@ -158,6 +162,40 @@ async def cmd_correct(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
     await record_correction(assistant, chat, number, right, args[2] if len(args) > 2 else None)
 
 
+async def cmd_diff(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
+    usage = "two editions, e.g. `/diff MIL-STD-461F MIL-STD-461G [CS114]`"
+    old, new = _arg(args, 0, usage), _arg(args, 1, usage)
+    clause = args[2] if len(args) > 2 else None
+    await chat.send(await asyncio.to_thread(diff_message, assistant, old, new, clause))
+
+
+def diff_message(assistant: Any, old: str, new: str, clause: str | None) -> str:
+    from agent.compare.editions import diff_editions
+    from agent.compare.report import diff_markdown
+
+    index = assistant.index
+    return diff_markdown(diff_editions(index.document(old), index.document(new), clause))
+
+
+async def cmd_compare(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
+    usage = "a test and a frequency, e.g. `/compare 2 100 MHz` or `/compare \"RE 310\" \"100 MHz\" ACME HM`"
+    test, at = _arg(args, 0, usage), _arg(args, 1, usage)
+    rest = list(args[2:])
+    if rest and re.fullmatch(r"[kMG]?Hz", rest[0], re.IGNORECASE):  # /compare 2 100 MHz: the unit apart
+        at, rest = f"{at} {rest[0]}", rest[1:]
+    docs = rest or list(chat.scope)
+    await chat.send(await asyncio.to_thread(compare_message, assistant, test, at, docs))
+
+
+def compare_message(assistant: Any, test: str, at: str, docs: Sequence[str]) -> str:
+    from agent.compare.across import compare_test
+    from agent.compare.text import comparison_markdown
+
+    index = assistant.index
+    documents = [index.document(d) for d in docs] if docs else index.documents()
+    return comparison_markdown(compare_test(documents, assistant.toolbox.matcher, test, at))
+
+
 async def cmd_doctor(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
     from agent.doctor import run_checks
     from agent.graph.model_queue import gate_for
@@ -169,4 +207,5 @@ async def cmd_doctor(assistant: Any, chat: Chat, args: Sequence[str]) -> None:
 
 
 COMMANDS = {"help": cmd_help, "docs": cmd_docs, "doc": cmd_doc, "clause": cmd_clause, "table": cmd_table,
-            "keywords": cmd_keywords, "match": cmd_match, "correct": cmd_correct, "doctor": cmd_doctor}
+            "keywords": cmd_keywords, "match": cmd_match, "correct": cmd_correct, "doctor": cmd_doctor,
+            "diff": cmd_diff, "compare": cmd_compare}

@@ -228,7 +228,7 @@ def compare_test(documents: Sequence[Document], matcher: Any, test: str, at: str
     found = find_test(catalogue, test)
     q = parse_quantity(at)
     if q is None or q.dimension != "frequency":
-        raise SpecAgentError(f"--at {at!r} is not a frequency; give one such as \"100 MHz\".")
+        raise SpecAgentError(f"{at!r} is not a frequency; give one such as \"100 MHz\".")
     rows = [_row(d, matcher, found, q) for d in documents]
     lower = found.family != "immunity"  # emission limits: lower is stricter; test levels: higher
     picked, strictest, by, notes = _pick(rows, lower)

@@ -156,3 +156,28 @@ def _write_xlsx(d: EditionDiff, path: Path) -> None:
     for letter, width in zip("ABCDEF", (24, 10, 10, 40, 80, 30)):
         sheet.column_dimensions[letter].width = width
     book.save(path)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def diff_markdown(d: EditionDiff, limit: int = 25) -> str:
+    """The diff as a chat message: the figures, a table of the most significant changes (old and
+    new clause side by side), then what was removed and added."""
+    s = d.summary()
+    lines = [(f"**{d.old.name} → {d.new.name}**: {s['pairs']} clauses paired ({s['renumbered']} renumbered, "
+             f"{s['changed']} changed), {s['removed']} removed, {s['added']} added"), ""]
+    changed = sorted((p for p in d.pairs if p.changed), key=lambda p: p.rank)
+    if changed:
+        lines += ["| old | new | title | what changed |", "|---|---|---|---|"]
+        for p in changed[:limit]:
+            what = [line.strip() for line in pair_lines(p)][1:]
+            lines.append(f"| {p.pair.old.number} | {p.pair.new.number} | {_md(p.pair.new.title)} | "
+                         f"{_md(_cut(chr(10).join(what), DIFF_WIDTH))} |")
+        if len(changed) > limit:
+            lines.append(f"\n… and {len(changed) - limit} more changed clauses (`spec-agent diff` lists all).")
+    for title, clauses in (("Removed", d.removed), ("Added", d.added)):
+        if clauses:
+            lines += ["", f"**{title}**: " + "; ".join(f"{c.number} {c.title}" for c in clauses)]
+    return "\n".join(lines)

@@ -41,3 +41,20 @@ def render_comparison(c: Comparison) -> str:
         lines.append(f"strictest ({rule}): " + "; ".join(f"{k}: {v}" for k, v in c.strictest_by.items()))
     lines += [f"note: {n}" for n in c.notes]
     return "\n".join(lines)
+
+
+def comparison_markdown(c: Comparison) -> str:
+    """The comparison as a chat message: one table row per document, the strictest marked."""
+    at = f"{c.at.value:g} {c.at.unit}"
+    lines = [f"**{c.test.name}** (test {c.test.id}) at {at}", "",
+             "| document | clauses | value | source | strictest |", "|---|---|---|---|---|"]
+    for row in c.rows:
+        clauses = "; ".join(f"{n} {t}" for n, t in row.clauses) or "–"
+        value = _value(row.chosen) if row.chosen else (row.note or "–")
+        source = cite(row.chosen.source) if row.chosen else "–"
+        mark = "✓" if row.doc == c.strictest else ""
+        lines.append(f"| {row.doc} | {clauses} | {value} | {source} | {mark} |")
+    if c.strictest_by:
+        lines += ["", "Strictest by detector and unit: " + "; ".join(f"{k}: {v}" for k, v in c.strictest_by.items())]
+    lines += [f"\n_{n}_" for n in c.notes]
+    return "\n".join(lines)

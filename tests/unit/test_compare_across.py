@@ -114,7 +114,7 @@ def test_compare_names_the_documents_that_do_not_say(index_dir):
 
 def test_compare_errors_are_one_line(index_dir):
     bad_at = _compare(index_dir, "--test", "2", "--at", "3 m")
-    assert (bad_at.exit_code, bad_at.stderr) == (1, ("error: --at '3 m' is not a frequency; give one such as "
+    assert (bad_at.exit_code, bad_at.stderr) == (1, ("error: '3 m' is not a frequency; give one such as "
                                                     "\"100 MHz\".\n"))
     bad_test = _compare(index_dir, "--test", "warp drive", "--at", "100 MHz")
     assert bad_test.exit_code == 1
