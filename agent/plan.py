@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -234,8 +234,10 @@ def display_unit(unit: str) -> str:
 # -- writing ------------------------------------------------------------------------------------
 
 
-def write_plan(rows: Sequence[PlanRow], out: Path | str, title: str = "Test plan") -> Path:
-    """Write the plan as .csv or .xlsx (by the file's suffix), atomically: temp file + os.replace."""
+def write_plan(rows: Sequence[PlanRow], out: Path | str, title: str = "Test plan",
+               extra: tuple[str, Mapping[str, str]] | None = None) -> Path:
+    """Write the plan as .csv or .xlsx (by the file's suffix), atomically: temp file + os.replace.
+    `extra` (label, {clause: text}) adds a last column, e.g. what changed since an old edition."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -248,9 +250,9 @@ def write_plan(rows: Sequence[PlanRow], out: Path | str, title: str = "Test plan
     tmp = Path(tmp_name)
     try:
         if suffix == ".csv":
-            _write_csv(rows, tmp)
+            _write_csv(rows, tmp, extra)
         else:
-            _write_xlsx(rows, tmp, title)
+            _write_xlsx(rows, tmp, title, extra)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -258,24 +260,30 @@ def write_plan(rows: Sequence[PlanRow], out: Path | str, title: str = "Test plan
     return out
 
 
-def _write_csv(rows: Sequence[PlanRow], path: Path) -> None:
+def _cells(rows: Sequence[PlanRow], extra: tuple[str, Mapping[str, str]] | None) -> Iterable[list[str]]:
+    for r in rows:
+        yield list(astuple(r)) + ([extra[1].get(r.clause, "")] if extra else [])
+
+
+def _write_csv(rows: Sequence[PlanRow], path: Path, extra: tuple[str, Mapping[str, str]] | None = None) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(HEADER)
-        writer.writerows(astuple(r) for r in rows)
+        writer.writerow(list(HEADER) + ([extra[0]] if extra else []))
+        writer.writerows(_cells(rows, extra))
 
 
-def _write_xlsx(rows: Sequence[PlanRow], path: Path, title: str) -> None:
+def _write_xlsx(rows: Sequence[PlanRow], path: Path, title: str,
+                extra: tuple[str, Mapping[str, str]] | None = None) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
     sheet.title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Test plan"
-    sheet.append(list(HEADER))
+    sheet.append(list(HEADER) + ([extra[0]] if extra else []))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for r in rows:
-        sheet.append(list(astuple(r)))
+    for cells in _cells(rows, extra):
+        sheet.append(cells)
     sheet.freeze_panes = "A2"
     book.save(path)

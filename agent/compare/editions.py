@@ -154,3 +154,43 @@ def _coded(clauses: tuple[Clause, ...], code: str) -> set[str]:
     """Numbers of the clauses whose heading names `code` and of their sub-clauses."""
     roots = [c.number for c in clauses if code_of(heading(c.title)) == code]
     return {c.number for c in clauses if any(_under(c.number, r) for r in roots)}
+
+
+def changes_since(old: Document, new: Document) -> dict[str, str]:
+    """For each clause of `new`, what changed since `old` in words a lab can act on: "new clause",
+    "values changed: 34 dBµV/m → 32 dBµV/m", "table cells changed", "wording changed",
+    "sub-clauses changed: 5.12.2", "renumbered from 5.13"; "" when nothing changed."""
+    d = diff_editions(old, new)
+    marks: dict[str, str] = {c.number: "new clause" for c in d.added}
+    for p in d.pairs:
+        marks[p.pair.new.number] = "; ".join(_what_changed(p))
+    for clause in new.clauses:  # a test's heading row: its requirement lives in its sub-clauses
+        below = [c.number for c in new.clauses if clause.number in c.parents and marks.get(c.number)
+                 and not marks[c.number].startswith("renumbered")]
+        if below and not (marks.get(clause.number) or "").startswith("new"):
+            own = marks.get(clause.number, "")
+            marks[clause.number] = "; ".join(m for m in (own, "sub-clauses changed: " + ", ".join(below)) if m)
+    return marks
+
+
+def _what_changed(p: PairDiff) -> list[str]:
+    parts = []
+    if p.values:
+        shown = [f"{a} → {b}" for a, b in p.values.changed()]
+        lone = {v for pair in p.values.changed() for v in pair}
+        shown += [f"-{v}" for v in p.values.removed if v not in lone]
+        shown += [f"+{v}" for v in p.values.added if v not in lone]
+        parts.append("values changed: " + ", ".join(shown))
+    tables = [t for t in p.tables if t.changed]
+    if tables:
+        parts.append("table changed: " + ", ".join(t.new.id for t in tables))
+    if p.diff or p.title_changed:
+        parts.append("wording changed")
+    if p.pair.renumbered:
+        parts.append(f"renumbered from {p.pair.old.number}")
+    return parts
+
+
+def requirement_changed(mark: str) -> bool:
+    """Does a `changes_since` mark say more than "renumbered from …" (something to re-test)?"""
+    return any(part and not part.startswith("renumbered from") for part in mark.split("; "))

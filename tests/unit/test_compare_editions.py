@@ -3,6 +3,7 @@ clauses, one changed limit cell, one deleted and one new clause; the exact JSON 
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 from pathlib import Path
@@ -140,3 +141,24 @@ def test_diff_writes_html_and_xlsx(index_dir, tmp_path):
     assert rows[2][:4] == ("Limits and levels changed", "5.2", "6.2", "Limits")
     bad = _diff(index_dir, "--out", str(tmp_path / "r.pdf"))
     assert (bad.exit_code, bad.stderr) == (1, "error: r.pdf: give a .html or .xlsx file name for --out\n")
+
+
+def test_plan_since_marks_what_to_retest(index_dir, tmp_path):
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(app, ["--index", str(index_dir), "plan", "--doc", B, "--since", A,
+                                      "--out", str(out)], env={"SPEC_AGENT_EMBEDDER": "lsa"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"wrote 11 clauses (5 with tests, 4 to re-test since {A}) to {out}\n"
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][-1] == f"changed since {A}"
+    assert [(r[0], r[-1]) for r in rows[1:]] == [
+        ("1", ""), ("2", ""), ("3", ""), ("4", ""), ("4.1", ""), ("4.2", "renumbered from 4.3"),
+        ("5", "new clause"), ("5.1", "new clause"),
+        ("6", "renumbered from 5; sub-clauses changed: 6.2"), ("6.1", "renumbered from 5.1"),
+        ("6.2", "table changed: Table 6-1; wording changed; renumbered from 5.2")]
+    plain = CliRunner().invoke(app, ["--index", str(index_dir), "plan", "--doc", B, "--out", str(out)],
+                               env={"SPEC_AGENT_EMBEDDER": "lsa"})
+    assert plain.exit_code == 0
+    with out.open(encoding="utf-8", newline="") as fh:
+        assert next(csv.reader(fh))[-1] == "evidence"  # no --since: the plan as before
