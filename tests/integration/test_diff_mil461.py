@@ -3,6 +3,7 @@ test code across the renumbering, CS106 removed, CS117 and CS118 added, table ce
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -121,3 +122,17 @@ def test_one_test_and_the_readable_report(index_dir):
                         "Table wording changed (1):", "Wording changed (133):", "Removed (18):", "Added (26):",
                         "Tables removed:", "Tables added:", "Renumbered (30, sub-clauses move with them):"]
     assert "  5.13 → 5.12  CS114, conducted susceptibility, bulk cable injection" in text.splitlines()
+
+
+def test_plan_since_461f_marks_the_cs114_rows(index_dir, tmp_path):
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(app, ["--index", str(index_dir), "plan", "--doc", G, "--since", F,
+                                      "--out", str(out)], env={"SPEC_AGENT_EMBEDDER": "lsa"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"wrote 377 clauses (160 with tests, 282 to re-test since {F}) to {out}\n"
+    with out.open(encoding="utf-8", newline="") as fh:
+        marks = {r[0]: r[-1] for r in csv.reader(fh)}
+    assert marks["5.12.3.1"] == "renumbered from 5.13.3.1"
+    assert marks["5.12.3.5"] == "table changed: TABLE VI; wording changed; renumbered from 5.13.3.5"
+    assert marks["5.15"] == marks["5.16"] == "new clause"
+    assert marks["4.3.10.3.1"] == "table changed: TABLE II; wording changed"
