@@ -181,14 +181,25 @@ def _what_changed(p: PairDiff) -> list[str]:
         shown += [f"-{v}" for v in p.values.removed if v not in lone]
         shown += [f"+{v}" for v in p.values.added if v not in lone]
         parts.append("values changed: " + ", ".join(shown))
-    tables = [t for t in p.tables if t.changed]
-    if tables:
-        parts.append("table changed: " + ", ".join(t.new.id for t in tables))
+    for t in (t for t in p.tables if t.changed):
+        parts.append(f"{t.new.id} changed" + (f" ({_table_detail(t)})" if _table_detail(t) else ""))
     if p.diff or p.title_changed:
         parts.append("wording changed")
     if p.pair.renumbered:
         parts.append(f"renumbered from {p.pair.old.number}")
     return parts
+
+
+def _table_detail(t: TableDiff, cells: int = 2, width: int = 40) -> str:
+    """A table's first changes in a few words: "30 - 230 MHz, Limit (dBµV/m): 34 → 32; row added: …"."""
+    cut = lambda text: text if len(text) <= width else text[: width - 1] + "…"
+    parts = [f"{cut(c.row)}, {cut(c.column)}: {cut(c.old)} → {cut(c.new)}" for c in t.cells[:cells]]
+    if len(t.cells) > cells:
+        parts.append(f"{len(t.cells) - cells} more cells")
+    for label, keys in (("rows removed", t.rows_removed), ("rows added", t.rows_added)):
+        if keys:
+            parts.append(f"{label}: " + ", ".join(cut(k) for k in keys[:3]) + (" …" if len(keys) > 3 else ""))
+    return "; ".join(parts)
 
 
 def requirement_changed(mark: str) -> bool:
