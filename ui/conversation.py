@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 from agent.errors import SpecAgentError
 from ui import render, scope
@@ -21,10 +22,21 @@ from ui.uploads import LOAD_SAMPLE, ingest_uploads
 
 def mode_line(assistant: Any) -> str:
     if assistant.mode == "llm":
-        return (f"Answers are written by **{assistant.model_name}** (Ollama, on this machine) and checked "
-                "against the clauses they cite.")
+        return (f"Answers are written by **{assistant.model_name}** ({model_server(assistant.settings)}) "
+                "and checked against the clauses they cite.")
     note = assistant.status_note or "answers come from the documents and tools, without a language model."
     return f"**Offline mode**: {note}"
+
+
+def model_server(settings: Any) -> str:
+    """Where the model runs, in words: "Ollama, on this machine", "Ollama at …", "the
+    OpenAI-compatible server at …"."""
+    if getattr(settings, "llm", "ollama") == "openai":
+        return f"the OpenAI-compatible server at {settings.openai_base_url}"
+    host = getattr(settings, "ollama_host", "http://127.0.0.1:11434")
+    if (urlparse(host).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+        return "Ollama, on this machine"
+    return f"Ollama at {host}"
 
 
 async def on_start(assistant: Any, chat: Chat) -> None:

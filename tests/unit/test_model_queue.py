@@ -241,3 +241,4 @@ async def test_the_chat_shows_the_place_as_it_moves_up_then_the_wait():
         ("update", "Position 1 in the queue for the model (you are next; it answers 2 at a time)."),
         ("end", "Sent to the model after 2.5 s in the queue."),
     ]
+

@@ -1,15 +1,16 @@
-"""`/doctor` in the chat: the same checks as `spec-agent doctor`, as a table, with the verdict
-and the model's queue."""
+"""What the chat says about the server it runs on: `/doctor` (the same checks as `spec-agent
+doctor`, as a table, with the verdict and the model's queue) and the opening line's model server."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import copy_index
 
 from agent.config import Settings
 from agent.doctor import Check, run_checks
 from agent.graph.model_queue import gate_for
 from agent.service import Assistant
-from ui import commands, render
+from ui import commands, conversation, render
 
 
 class Chat:
@@ -43,3 +44,16 @@ async def test_slash_doctor_shows_this_servers_checks(sample_index_master, tmp_p
     assert "| ✅ ok | index | gen-" in shown and "1 documents" in shown
     assert "**Nothing to fix**" in shown and "3 request(s) at a time" in shown and "1 being answered" in shown
     assert "`/doctor`" in commands.HELP
+
+
+@pytest.mark.parametrize(("settings", "where"), [
+    (Settings(), "Ollama, on this machine"),
+    (Settings(ollama_host="http://gpu-box:11434"), "Ollama at http://gpu-box:11434"),
+    (Settings(llm="openai", openai_base_url="http://vllm:8000/v1"), "the OpenAI-compatible server at http://vllm:8000/v1"),
+])
+def test_the_opening_line_names_the_shared_model_server(settings, where):
+    from types import SimpleNamespace
+
+    assistant = SimpleNamespace(mode="llm", model_name="llama3.1:8b", settings=settings)
+    assert conversation.mode_line(assistant) == (f"Answers are written by **llama3.1:8b** ({where}) and checked "
+                                                 "against the clauses they cite.")
