@@ -17,6 +17,8 @@ def compare(
     at: str = typer.Option(..., "--at", help="The frequency, e.g. \"100 MHz\"."),
     docs: Annotated[list[str] | None, typer.Option(
         "--docs", help="Documents to compare (repeat, or give several); default: every indexed one.")] = None,
+    more: Annotated[list[str] | None, typer.Argument(
+        metavar="[DOC]...", help="More documents, as in --docs A B (commas work too: --docs A,B).", show_default=False)] = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """For each document: the clauses that require the test (the matcher, with corrections) and its
@@ -30,7 +32,8 @@ def compare(
     settings = settings_of(ctx)
     try:
         index = SpecIndex.open(settings)
-        documents = [index.document(d) for d in docs] if docs else index.documents()
+        names = [n.strip() for d in [*(docs or []), *(more or [])] for n in d.split(",") if n.strip()]
+        documents = [index.document(d) for d in names] if names else index.documents()
         if not documents:
             raise SpecAgentError("no documents are indexed; ingest some first (spec-agent ingest FILE).")
         result = compare_test(documents, matcher_with_corrections(settings), test, at)

@@ -104,8 +104,10 @@ def test_compare_text_marks_the_strictest(index_dir):
 
 
 def test_compare_names_the_documents_that_do_not_say(index_dir):
-    result = _compare(index_dir, "--test", "BCI", "--at", "100 MHz", "--docs", ACME, "--docs", HM, "--json")
+    result = _compare(index_dir, "--test", "BCI", "--at", "100 MHz", "--docs", ACME, HM, "--json")
     data = json.loads(result.stdout)
+    for spelled in (["--docs", ACME, "--docs", HM], ["--docs", f"{ACME},{HM}"]):
+        assert _compare(index_dir, "--test", "BCI", "--at", "100 MHz", *spelled, "--json").stdout == result.stdout
     assert [(r["doc"], r["value"], r["unit"], r["note"]) for r in data["rows"]] == [
         (ACME, 60.0, "mA", ""), (HM, None, None, "no clause requires Bulk Current Injection: Immunity")]
     assert [lv["kind"] for lv in data["rows"][0]["levels"]] == ["Level 1 mA", "Level 2 mA", "Level 3 mA"]
