@@ -18,7 +18,7 @@ def compare(
     docs: Annotated[list[str] | None, typer.Option(
         "--docs", help="Documents to compare (repeat, or give several); default: every indexed one.")] = None,
     more: Annotated[list[str] | None, typer.Argument(
-        metavar="[DOC]...", help="More documents, as in --docs A B (commas work too: --docs A,B).", show_default=False)] = None,
+        metavar="DOC", help="More documents, as in --docs A B (commas work too: --docs A,B).", show_default=False)] = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """For each document: the clauses that require the test (the matcher, with corrections) and its
