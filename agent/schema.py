@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 DocKind = Literal["pdf", "docx"]
+# What a table is called in print, in the languages specifications are written or translated
+# from ("Table 7", "Tabelle 7", "Tableau 7", "Tabla 7"); regex, to be matched case-insensitively.
+TABLE_WORD = r"(?:table|tabelle|tableau|tabla|tabella|tabel|tab\.)"
 ChunkKind = Literal["clause", "table"]
 
 

@@ -14,8 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agent.index.refs import table_key
+from agent.schema import TABLE_WORD
+
+_TABLE_WORDS = "|".join(w for word in TABLE_WORD[3:-1].split("|") if word != "tab\\." for w in (word.capitalize(), word.upper()))
 _CAPTION_LINE = re.compile(
-    r"^\s*(?:TABLE|Table)\s+(?P<id>(?:[A-Z]{1,2}[.\-])?(?:\d+(?:[./\-]\d+)*[a-z]?|[IVXLC]+\b)"
+    rf"^\s*(?:{_TABLE_WORDS})\s+(?P<id>(?:[A-Z]{{1,2}}[.\-])?(?:\d+(?:[./\-]\d+)*[a-z]?|[IVXLC]+\b)"
     r"|[A-Z]{1,2}\d+(?:[./\-]\d+)*|[A-Z]\b(?![.\-/]\d))"
     r"(?=\s*$|\s*[.:\u2013\u2014-]|\s*\(|\s+[A-Z])"
 )
@@ -38,8 +42,9 @@ class Recall:
 
 
 def key(table_id: str) -> str:
-    """ "TABLE  b.2" → "TABLE B.2" (case and spaces do not matter)."""
-    return re.sub(r"\s+", " ", table_id).strip().rstrip(".").upper()
+    """ "TABLE  b.2" → "TABLE B.2", "Tabelle 7" → "TABLE 7" (case, spaces and the caption's language do
+    not matter)."""
+    return f"TABLE {table_key(table_id)}"
 
 
 def printed_captions(pages: Iterable[str]) -> list[str]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from agent.schema import TABLE_WORD
+
 _ROMAN = (
     (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
     (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
 )
-_TABLE_IN_TEXT = re.compile(r"\btable\s+([A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*)", re.IGNORECASE)
+_TABLE_IN_TEXT = re.compile(rf"\b{TABLE_WORD}\s+([A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*)", re.IGNORECASE)
 _CLAUSE_NUMBER = r"(?:\d+(?:\.\d+)+|[A-Z]\.\d+(?:\.\d+)*)"
 # A number counts as a clause reference at the start of a query, after a word that says so,
 # or when it is deep enough (three levels) not to be a plain decimal such as "1.5 GHz".
@@ -41,7 +43,7 @@ def from_roman(text: str) -> int | None:
 
 def table_key(table_id: str) -> str:
     """The comparable part of a table id: "TABLE VIII" → "VIII", "Table 7-1" → "7-1"."""
-    key = re.sub(r"^\s*table\b\.?", "", table_id.strip(), flags=re.IGNORECASE)
+    key = re.sub(rf"^\s*{TABLE_WORD}(?<!\.)\b\.?|^\s*tab\.", "", table_id.strip(), flags=re.IGNORECASE)
     return re.sub(r"\s+", "", key).rstrip(".:").upper()
 
 
@@ -54,7 +56,7 @@ def table_key_variants(key: str) -> list[str]:
 
 
 def looks_like_table(ref: str) -> bool:
-    return bool(re.match(r"^\s*table\b", ref, re.IGNORECASE))
+    return bool(re.match(rf"^\s*{TABLE_WORD}", ref, re.IGNORECASE))
 
 
 def tables_named(query: str) -> list[str]:

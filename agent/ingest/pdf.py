@@ -278,6 +278,7 @@ def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int],
     find_tables runs on pages with a caption row and on pages whose ruling lines form a grid
     with text in it (has_grid), so uncaptioned and oddly captioned tables are found too."""
     found: dict[int, list[RawTable]] = {}
+    free: dict[int, list] = {}  # captions no table of their page claimed
     for p, rows in enumerate(pages):
         if p in toc or not plan.allows(p):
             continue
@@ -295,9 +296,30 @@ def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int],
             if not tab.id and k and tabs[k - 1].id and not _caption_between(rows, tabs[k - 1], tab):
                 tab.id, tab.caption, tab.continued = tabs[k - 1].id, tabs[k - 1].caption, True
         tabs = [t for t in tabs if t.id or not _figure_caption_near(rows, t)]
+        free[p] = captions
         if tabs:
             found[p] = tabs
+    _captions_carried_over(pages, found, free)
     return found
+
+
+PAGE_END_ROWS = 2  # rows a page may print below its last table (a footer) for a caption to carry over
+
+
+def _captions_carried_over(pages: list[list[Row]], found: dict[int, list[RawTable]], free: dict[int, list]) -> None:
+    """A caption set below a table but pushed to the top of the next page (the table fills its
+    page): an uncaptioned table that ends its page takes the free caption that opens the next."""
+    for p, tabs in found.items():
+        last = tabs[-1]
+        if last.id or sum(r.y0 >= last.bbox[3] for r in pages[p]) > PAGE_END_ROWS:
+            continue
+        opening = [r for r in pages[p + 1][: PAGE_END_ROWS + 1]] if p + 1 < len(pages) else []
+        above_tables = [t.bbox[1] for t in found.get(p + 1, [])]
+        pick = next(((r, c) for r, c in free.get(p + 1, []) if any((r.text, r.y0) == (o.text, o.y0) for o in opening)
+                     and all(r.y1 <= top for top in above_tables)), None)
+        if pick is not None:
+            free[p + 1].remove(pick)
+            last.id, last.caption, last.continued = pick[1]
 
 
 def _find_tables(page: pymupdf.Page, rows: list[Row], plan: TablePlan) -> list[RawTable]:

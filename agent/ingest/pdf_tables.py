@@ -25,13 +25,17 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from agent.schema import TABLE_WORD
+
 if hasattr(pymupdf, "no_recommend_layout"):
     pymupdf.no_recommend_layout()  # we pass use_layout=False on purpose; no advice on stdout
 
 log = logging.getLogger(__name__)
 
+# the caption word as printed: capitalised or upper case ("Table", "TABELLE"), never lower case
+_TABLE_WORDS = "|".join(w for word in TABLE_WORD[3:-1].split("|") for w in (word.capitalize(), word.upper()))
 CAPTION = re.compile(
-    r"^\s*(?P<id>(?:TABLE|Table|Tab\.)\s+(?:(?:[A-Z]{1,2}[.\-]?)?\d+(?:[./\-]\d+)*[a-z]?(?![\w/])"
+    rf"^\s*(?P<id>(?:{_TABLE_WORDS})\s+(?:(?:[A-Z]{{1,2}}[.\-]?)?\d+(?:[./\-]\d+)*[a-z]?(?![\w/])"
     r"|(?:[A-Z]{1,2}-)?[IVXLC]+\b(?![.\-/]\d)))"
     r"(?P<sep>\s*[.:\u2013\u2014-]\s*|\s+)?(?P<caption>\S.*)?$"
 )
@@ -66,8 +70,9 @@ def split_caption(text: str) -> tuple[str, str, bool] | None:
     match = CAPTION.match(text.strip())
     if not match:
         return None
-    if match["caption"] and not (match["sep"] or "").strip() and match["caption"][0].islower():
-        return None  # "Table 5 gives the limits": a reference in running text
+    if match["caption"] and not (match["sep"] or "").strip() and (
+            match["caption"][0].islower() or match["caption"][0] in ",;)"):
+        return None  # "Table 5 gives the limits", "Table 3, the modes …": a reference in running text
     caption = (match["caption"] or "").strip()
     continued = bool(_CONTINUED.search(caption)) or caption.lower() == "continued"
     caption = _CONTINUED.sub("", caption).strip() if continued else caption

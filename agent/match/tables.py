@@ -23,7 +23,7 @@ from agent.match.units import (
     parse_quantity,
     unit_in_label,
 )
-from agent.schema import Table
+from agent.schema import TABLE_WORD, Table
 
 log = logging.getLogger(__name__)
 
@@ -592,7 +592,7 @@ def _best_rows(typed: TypedTable, rows: list[Row], terms: Sequence[str]) -> list
 
 # --------------------------------------------------------------------------- which table?
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
-_TABLE_REF = re.compile(r"\btable\s+(?:([a-z])\s*-\s*)?([ivxlcdm]+|\d+)(?:\s*[-.]\s*(\d+))?\b", re.IGNORECASE)
+_TABLE_REF = re.compile(rf"\b{TABLE_WORD}\s+(?:([a-z])\s*-\s*)?([ivxlcdm]+|\d+)(?:\s*[-.]\s*(\d+))?\b", re.IGNORECASE)
 _STOP = {"the", "and", "for", "what", "which", "table", "with", "from", "that", "this", "are", "is", "at"}
 
 
