@@ -20,7 +20,7 @@ from agent.graph.understand import Understanding
 FREQUENCY_UNITS = ("Hz", "kHz", "MHz", "GHz")
 _ROW_ID = re.compile(r"(?<![\w.])(?:[A-Z]{1,2}\d+(?:\.\d+)+|[A-Z]\d{1,2})(?![\w.]|\.\d)")
 _ROW_WORD = re.compile(r"\b(?:row|line|item|entry|table clause)\s+(?P<id>[A-Z]{0,2}\d+(?:\.\d+)*[a-z]?)\b", re.I)
-_SELECTOR = re.compile(r"\b(?:class|category|level|zone|severity|curve|mode|group)\s+(?P<v>[A-Z0-9]{1,3})\b", re.I)
+_SELECTOR = re.compile(r"\b(?:class|category|level|zone|severity|curve|mode|group|klasse|stufe|classe|niveau)\s+(?P<v>[A-Z0-9]{1,3})\b", re.I)
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z][A-Za-z/]{2,}|\b[A-Z]{2}\b")  # "FM", "QP": acronyms too
 _STOP = set("""
 what which where when who how does do did is are was were the a an of for to in on at by with from
@@ -41,6 +41,40 @@ _PORTS = {
     "hv": re.compile(r"\bHV\b|\bhigh[- ]voltage", re.I),
     "lv": re.compile(r"\bLV\b|\blow[- ]voltage", re.I),
 }
+
+
+# The kind of quantity a question asks for, said by its words ("how long is the harness" asks a
+# length or a time; "what supply voltage" a voltage), and the units that state each kind. A test
+# method's name ("voltage method", "current probe") names no quantity asked for.
+_METHOD_NAMES = re.compile(r"\b(?:voltage|current)[- ](?:method|probe|clamp|injection|monitor)s?\b"
+                           r"|\bbulk current\b|\bcurrent[- ]carrying\b", re.I)
+_ASKED_KINDS = {
+    "length": re.compile(r"\bhow (?:long|far|high|thick)\b|\b(?:length|distance|height|spacing|separation|"
+                         r"thickness|diameter)s?\b", re.I),
+    "time": re.compile(r"\bhow long\b|\b(?:duration|dwell|time|interval|period|rise time|pulse width)s?\b", re.I),
+    "voltage": re.compile(r"\bvoltages?\b|\bhow many volts\b", re.I),
+    "current": re.compile(r"\bcurrents?\b|\bhow many amps\b", re.I),
+    "temperature": re.compile(r"\btemperatures?\b", re.I),
+}
+_KIND_UNITS = {
+    "length": re.compile(r"(?<![A-Za-zµ/])(?:mm|cm|m)(?![A-Za-z/])|\b(?:millimet|centimet|met)(?:er|re)s?\b"),
+    "time": re.compile(r"(?<![A-Za-zµ/])(?:s|sec|ms|µs|us|ns|min|h)(?![A-Za-z])|\b(?:seconds?|minutes?|hours?)\b"),
+    "voltage": re.compile(r"(?<![A-Za-zµ/])(?:[kmµ]?V|dB ?\(?[µu]V\)?)(?![A-Za-z/])|\bvolts?\b"),
+    "current": re.compile(r"(?<![A-Za-zµ/])(?:[kmµ]?A|dB ?\(?[µu]A\)?)(?![A-Za-z/])|\bamps?\b"),
+    "temperature": re.compile(r"°\s?C|\bdeg(?:rees)? C\b"),
+}
+
+
+def asked_kinds(question: str) -> set[str]:
+    """The kinds of quantity the question asks for ("length", "time", "voltage", "current",
+    "temperature"); empty when it names none (a limit, a level: any unit may state them)."""
+    said = _METHOD_NAMES.sub(" ", question)
+    return {kind for kind, rx in _ASKED_KINDS.items() if rx.search(said)}
+
+
+def states_kind(text: str, kinds: set[str]) -> bool:
+    """Does the text (a table's header and cells) state a quantity of one of these kinds?"""
+    return any(_KIND_UNITS[k].search(text) for k in kinds)
 
 
 def ports(text: str) -> set[str]:

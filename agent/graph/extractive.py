@@ -52,7 +52,9 @@ def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: d
     if above is not None:  # a sub-clause ("Acceptance") under the heading that names the test
         head = f"{match['clause']} — {match['title']}, under {above.clause} — {above.title} [{above.n}]."
     if match.get("abstain") or not match.get("tests"):
-        return f"{head} No standard test of the catalogue applies to this clause{cite}."
+        named = standards_in(f"{match.get('title') or ''} {c.text if c else ''}")
+        calls = f" It names {', '.join(named)}{cite}." if named else ""
+        return f"{head} No standard test of the catalogue applies to this clause{cite}.{calls}"
     tests = [f"{t['name']}" + (f" ({_standard_of(t, standards)})" if _standard_of(t, standards) else "")
              + f", score {t['score']:.2f}" for t in match["tests"]]
     label = "Standard test" if len(tests) == 1 else "Standard tests"
@@ -62,6 +64,14 @@ def which_test(match: dict[str, Any], evidence: Sequence[Citation], standards: d
                 f"{match['table']}: \"{_snippet(row.text)}\" [{row.n}].")
     why = "; ".join(match["tests"][0].get("evidence", [])[:2])
     return f"{head} {label}: {'; '.join(tests)}{cite}." + (f" Matched on: {why}." if why else "")
+
+
+_STANDARD_REF = re.compile(r"\b(?:ISO|IEC|CISPR|SAE\s?J|EN|MIL-STD-|RTCA/DO-|DO-)[\s\u00a0]{0,2}\d{2,5}(?:-\d+)*")
+
+
+def standards_in(text: str) -> list[str]:
+    """The standards a text names ("ISO 16750-2", "CISPR 25"), once each, in order."""
+    return list(dict.fromkeys(" ".join(m.group(0).split()) for m in _STANDARD_REF.finditer(text)))
 
 
 def _standard_of(test: dict[str, Any], standards: dict[int, str]) -> str:
@@ -165,9 +175,22 @@ _STOPWORDS = {"what", "which", "does", "the", "and", "for", "with", "that", "thi
               "shall", "from", "into", "when", "where", "our", "per", "any", "there"}
 
 
+# Numbers that name something rather than state a value: standards, tables, figures, clauses, codes.
+_REFERENCE = re.compile(
+    r"\b(?:ISO|CISPR|IEC|EN|SAE|MIL-STD|DO|RTCA|UN|ECE|Table|Figure|Fig\.|Annex|Appendix|clause|section|"
+    r"paragraph)[\s\-]*[A-Z]?[\d.\-:/]+\b|\b\d+(?:\.\d+){2,}\b", re.IGNORECASE)
+_CODE = re.compile(r"\b[A-Z]{2,4}[\s\-]?\d{2,4}\b")  # test codes: RE 310, CS114
+
+
+def states_value(text: str) -> bool:
+    """Does the text state a value (a number that is not a reference to a standard, table,
+    clause or test code, or a number written as a word)?"""
+    return bool(re.search(r"\d", _CODE.sub(" ", _REFERENCE.sub(" ", text))) or _NUMBER_WORD.search(text))
+
+
 def _sentence_score(flat: str, wanted: set[str], value_bonus: float) -> float:
     said = len(wanted & {_stem(w) for w in _WORD.findall(flat)})
-    has_value = bool(re.search(r"\d", flat) or _NUMBER_WORD.search(flat))
+    has_value = states_value(flat)
     return said + (value_bonus if has_value and said else 0.0)
 
 
@@ -209,6 +232,19 @@ def best_sentence(text: str, query: str, heading: str = "") -> str:
     return quote if len(quote) <= 2 * SNIPPET else quote[: 2 * SNIPPET].rsplit(" ", 1)[0] + " …"
 
 
+def lead_sentence(text: str, heading: str = "") -> str:
+    """The clause's opening sentence, its own heading (run in or on a line of its own) left out:
+    what a clause opens with is what it is about."""
+    title = " ".join(heading.split()).rstrip(".:")
+    for part in _SENTENCE.split(text):
+        flat = " ".join(part.split())
+        if title and flat.startswith(title):
+            flat = flat[len(title):].lstrip(" .:—–-")
+        if len(flat) >= 12 and not instruction_in(flat):
+            return flat if len(flat) <= SNIPPET else flat[:SNIPPET].rsplit(" ", 1)[0] + " …"
+    return ""
+
+
 def _with_list(sentences: list[str], best: int) -> str:
     quote = sentences[best]
     for follower in sentences[best + 1:]:  # "… shall be as follows:" goes on with its list
@@ -235,6 +271,15 @@ def hits(evidence: Sequence[Citation], topic: str | None, question: str = "") ->
         if quote:
             quotes[i] = (_sentence_score(quote, wanted, bonus) - 0.01 * i, quote)
     chosen = set(sorted(quotes, key=lambda i: -quotes[i][0])[:QUOTED_HITS])
+    if topic and evidence and not evidence[0].table:  # the place found first: what it opens with, too
+        first = evidence[0]
+        lead = lead_sentence(first.text, f"{first.clause} {first.title}")
+        said = quotes.get(0, (0.0, ""))[1]
+        if lead and lead not in said:
+            quote = f"{lead} … {said}" if said else lead
+            quotes[0] = (0.0, quote if len(quote) <= 2 * SNIPPET else quote[: 2 * SNIPPET].rsplit(" ", 1)[0] + " …")
+        if 0 in quotes:
+            chosen = {0, *sorted(chosen - {0}, key=lambda i: -quotes[i][0])[: QUOTED_HITS - 1]}
     lines = [intro]
     for i, c in enumerate(evidence):
         label = f"{c.clause} — {c.title}" if c.clause and c.title else (c.table or c.clause or c.doc)
@@ -245,17 +290,20 @@ def hits(evidence: Sequence[Citation], topic: str | None, question: str = "") ->
 
 def _supporting_quote(evidence: Sequence[Citation], question: str) -> str:
     """The sentence of the clause evidence that says most of what the question asks, cited."""
-    best: tuple[float, str, int] | None = None
+    best: tuple[tuple[bool, float], str, int] | None = None
+    wanted = {_stem(w) for w in _WORD.findall(question)} - _STOPWORDS
+    asks_value = bool(_ASKS_VALUE.search(question))
     for c in evidence:
         if c.table:
             continue
         quote = best_sentence(c.text, question, f"{c.clause} {c.title}")
-        if quote:
-            wanted = {_stem(w) for w in _WORD.findall(question)} - _STOPWORDS
-            score = len(wanted & {_stem(w) for w in _WORD.findall(quote)})
-            if best is None or score > best[0]:
-                best = (score, quote, c.n)
-    return f'What it says: "{best[1]}" [{best[2]}]' if best and best[0] >= 2 else ""
+        if not quote:
+            continue
+        said = _sentence_score(quote, wanted, 0.0)
+        key = (asks_value and states_value(quote), said)  # a value asked: a sentence stating one first
+        if said >= 2 and (best is None or key > best[0]):
+            best = (key, quote, c.n)
+    return f'What it says: "{best[1]}" [{best[2]}]' if best else ""
 
 
 def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
@@ -270,6 +318,8 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
         parts += [clause(evidence, data), *(which_test(m, evidence, standards) for m in data["matches"])]
     elif data.get("matches"):
         parts += [which_test(m, evidence, standards) for m in data["matches"]]
+        if data.get("lookup"):  # "… and at what level?": the rows of the clause's table too
+            parts.append(table_rows(evidence, data))
         parts.append(_supporting_quote(evidence, data.get("question", "")))
     elif data.get("lookup"):
         parts += [table_rows(evidence, data), _supporting_quote(evidence, data.get("question", ""))]

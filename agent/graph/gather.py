@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.errors import NotFound, SpecAgentError
-from agent.graph.conditions import conditions, ports, row_ids, selector_phrases
-from agent.graph.understand import TEST_CUE, Understanding
-from agent.schema import Citation
+from agent.graph.conditions import asked_kinds, conditions, ports, row_ids, selector_phrases, states_kind
+from agent.graph.places import TITLE_FIT, front_matter, rank_places, title_fit
+from agent.graph.understand import TEST_CUE, Understanding, asks_for_value
+from agent.schema import TABLE_WORD, Citation
 from agent.tools import Toolbox, ToolResult
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ MAX_EVIDENCE = 8
 SUPPORT_HITS = 4  # search hits added after a lookup's own evidence (a value may be stated in the text)
 MAX_TABLES = 2
 SCOPED_WORDS = 3  # words besides a named section that make a question ask inside that section
+PLACES = 4  # clauses listed for a "which clause covers …" question
 SCOPED_HITS = 2  # sub-clauses of a named section quoted for such a question
 WHICH_TEST_CANDIDATES = 6  # clauses whose tests are weighed for a which-test question without a clause
 WORDING_STRONG = 3.0  # a facet score from which the question's wording points at a test
@@ -45,11 +47,12 @@ SYNONYMS = {
     "chamber": "shielded enclosure", "field strength": "radiated susceptibility",
 }
 _SELECTOR = re.compile(
-    r"\b(level|class|category|curve|pulse|band|severity|test level|mode)\s+(?:no\.?\s*)?"
+    r"\b(level|class|category|curve|pulse|band|severity|test level|mode|klasse|stufe|classe|niveau)\s+(?:no\.?\s*)?"
     r"([0-9]+[a-z]?|[IVX]+|[A-E])\b", re.IGNORECASE)
 _NAMED_BAND = re.compile(r"\b([A-Z][A-Z0-9]+)\s+band\b")  # "the FM band", "in the LW band"
 _STOP = re.compile(
-    r"\b(which|what|where|clause|clauses|section|sections|paragraph|cover|covers|covering|"
+    r"\b(which|what|where|clause|clauses|section|sections|paragraph|paragraphs|part|chapter|page|cover|covers|covering|"
+    r"tells?|explains?|describes?|spells? out|lays? down|laid down|sets? out|"
     r"deals?|with|about|is|are|the|a|an|of|for|in|on|does|do|say|says|spec|specification|"
     r"requirement|requirements|me|tell|please|find|show)\b|[?]", re.IGNORECASE)
 
@@ -263,6 +266,25 @@ def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: G
 
 
 def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    _find_tests(toolbox, u, doc, g)
+    if asks_for_value(u.question):  # "which test …, and at what level?": the value from the clause found
+        _value_of_match(toolbox, u, g)
+
+
+def _value_of_match(toolbox: Toolbox, u: Understanding, g: Gathered) -> None:
+    """The value a which-test question also asks for, looked up in the tables of the clause
+    that calls for the test (then of the requirement heading above it)."""
+    match = next((m for m in g.data.get("matches", []) if m.get("clause") and not m.get("abstain")), None)
+    if match is None:
+        return
+    for number in dict.fromkeys(n for n in (match["clause"], match.get("under")) if n):
+        _table_value(toolbox, replace(u, clauses=(number,), tables=(), intent="table_value"), match["doc"], g)
+        if "lookup" in g.data:
+            return
+    g.data.pop("clauses", None)  # no row found: the clause texts stay evidence, the answer stays a test
+
+
+def _find_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
     wording = {w.test_id: w.score for w in toolbox.wording_tests(u.question)}
     numbers = list(u.clauses) or _clauses_for_tests(toolbox, u, doc, g)
     if numbers:
@@ -275,15 +297,39 @@ def _which_test(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered
     found = list(dict.fromkeys(_requirement_of(toolbox, h) for h in hits if h.clause or h.table))
     found = found[:WHICH_TEST_CANDIDATES]
     top = max(wording.values(), default=0.0)
+    topic = _ASKING_TEST.sub(" ", topic_of(u.question))
     scored = []
     for rank, (number, table, hit_doc) in enumerate(found):
         own, from_table = _candidate_tests(toolbox, number, table, hit_doc)
         agrees = top >= WORDING_STRONG and any(wording.get(t, 0.0) >= top - WORDING_SLACK for t in own + from_table)
-        # tests read off a table's rows count only where the wording points at one of them
-        scored.append((not (own or (from_table and agrees)), not agrees, rank, number, table, hit_doc, not own))
+        # tests read off a table's rows count only where the wording points at one of them; the first
+        # hit, titled by the subject, answers even when it calls for no test ("no test applies")
+        front = _front(toolbox, number, hit_doc, topic)
+        about = rank == 0 and not table and not front and _titled(toolbox, number, hit_doc, topic)
+        scored.append((not (own or (from_table and agrees) or about), not (agrees or about),
+                       front, rank, number, table, hit_doc, not own))
     for *_, number, table, hit_doc, by_table in sorted(scored)[:1]:
         _match(toolbox, number, hit_doc, g, wording, table=table, tables=by_table)
     _search(toolbox, u.question, doc, g, k=3)
+
+
+def _titled(toolbox: Toolbox, number: str | None, doc: str, topic: str) -> bool:
+    """Does the clause's own title say the subject ("Shield termination" for "how the shield is terminated")?"""
+    try:
+        return bool(number) and title_fit(toolbox.index.get_clause(number or "", doc).clause.title, topic) >= TITLE_FIT
+    except NotFound:
+        return False
+
+
+def _front(toolbox: Toolbox, number: str | None, doc: str, topic: str) -> bool:
+    """Is the clause front matter (a definition, an abbreviation): it names tests, it asks for none."""
+    if not number:
+        return False
+    try:
+        view = toolbox.index.get_clause(number, doc)
+    except NotFound:
+        return False
+    return front_matter([view.clause.title, *(title for _, title in view.parents)], topic)
 
 
 def _candidate_tests(toolbox: Toolbox, number: str | None, table: str | None, doc: str) -> tuple[list[int], list[int]]:
@@ -311,7 +357,7 @@ def _clause_table_tests(toolbox: Toolbox, number: str, doc: str | None) -> ToolR
     return None
 
 
-_TABLE_MENTION = re.compile(r"\bTable\s+([A-Z]?\.?\d+(?:[.\-/]\d+)*[a-z]?|[IVXLC]+)\b")
+_TABLE_MENTION = re.compile(rf"\b(?i:{TABLE_WORD})\s+([A-Z]?\.?\d+(?:[.\-/]\d+)*[a-z]?|[IVXLC]+)\b")
 
 
 def _has_table(toolbox: Toolbox, table: str, doc: str) -> bool:
@@ -322,9 +368,13 @@ _TABLE_REF = re.compile(r"\b(?:in accordance with|according to|as given in|given
                         r"Table\s+([A-Z]?\d+(?:[.\-/]\d+)*|[A-Z]?\.?\d+|[IVXLC]+)\b", re.IGNORECASE)
 
 
+# Words that ask for a test rather than say what it is about ("what standard is that under?").
+_ASKING_TEST = re.compile(r"\b(tests?|testing|standards?|stds?|norms?|under|that|this|it|part|run|do|we|i)\b", re.I)
+
+
 def _test_query(toolbox: Toolbox, u: Understanding, wording: dict[int, float]) -> str:
     """The question's subject, and the name and standards of the tests its wording points at."""
-    query = expand_abbreviations(topic_of(u.question))
+    query = expand_abbreviations(_ASKING_TEST.sub(" ", topic_of(u.question)))
     top = max(wording.values(), default=0.0)
     if top < WORDING_STRONG:
         return query
@@ -381,6 +431,8 @@ def _match(toolbox: Toolbox, number: str | None, doc: str | None, g: Gathered,
         view = toolbox.index.get_clause(number, doc)
         clause = view.clause
         head = {"clause": clause.number, "title": clause.title, "doc": clause.doc}
+        if (data.get("abstain") or not data.get("tests")) and table:  # "no test applies" cites the clause
+            g.add("get_clause", f"{clause.number} {clause.doc}", toolbox.get_clause(clause.number, clause.doc))
         requirement = _requirement_heading(toolbox, view, data)
         if requirement is not None:
             g.add("get_clause", requirement, toolbox.get_clause(requirement, clause.doc))
@@ -418,7 +470,9 @@ def _table_value(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathere
     tries = [(where, at), (None, at), (where, None)] if where and at else [(where, at), (None, at)] if where else [(where, at)]
     terms = conditions(u)
     found_score: int | None = None
-    candidates = _candidate_tables(toolbox, u, doc)
+    kinds = asked_kinds(u.question)
+    candidates = [c for c in _candidate_tables(toolbox, u, doc)  # a table found by search must state
+                  if c[1] is None or not kinds or _states(toolbox, c[0], c[2], kinds)]  # what kind is asked
     for table, score, table_doc in candidates:
         if "lookup" in g.data and (found_score is None or score != found_score):
             break  # a second table only when the question fits it as well as the first ("CE limit")
@@ -533,6 +587,15 @@ def _names_code(text: str, code: str) -> bool:
                for m in re.findall(r"\b[A-Z]{2,4}[\s\-]?\d{2,4}\b", text or ""))
 
 
+def _states(toolbox: Toolbox, table: str, doc: str | None, kinds: set[str]) -> bool:
+    """Does the table state a quantity of a kind asked ("how long": a length or a time)?"""
+    try:
+        t = toolbox.index.get_table(table, doc)
+    except NotFound:
+        return False
+    return states_kind(" ".join([t.caption, *(" ".join(r) for r in (*t.header, *t.rows))]), kinds)
+
+
 def _caption_of(toolbox: Toolbox, table: str, doc: str | None) -> str:
     try:
         t = toolbox.index.get_table(table, doc)
@@ -555,10 +618,15 @@ def _stems(text: str) -> set[str]:
 
 
 def _reverse(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
+    """The places a search for the topic finds, the clauses titled by the topic first."""
     topic = topic_of(u.question)
-    result = _search(toolbox, topic, doc, g, k=4)
+    query = expand_abbreviations(topic)
+    found = toolbox.search_spec(query, 2 * PLACES, doc)
+    steered = bool(toolbox.adjust and toolbox.adjust(query))  # engineers' thumbs on this question order it
+    ranked = tuple((list(found.evidence) if steered else rank_places(found.evidence, topic))[:PLACES])
+    g.add("search_spec", query, replace(found, evidence=ranked, data={**found.data, "hits": len(ranked)}))
     g.data["topic"] = topic
-    g.data["hits"] = result.data.get("hits", 0)
+    g.data["hits"] = len(ranked)
 
 
 def _keywords(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:

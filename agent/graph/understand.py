@@ -27,6 +27,7 @@ from typing import Literal
 
 from agent.graph.docnames import named_documents
 from agent.match.facets import default_facets
+from agent.schema import TABLE_WORD
 
 Intent = Literal[
     "clause", "which_test", "table_value", "reverse", "keywords", "documents", "general"
@@ -150,7 +151,7 @@ def find_quantities(text: str) -> list[Quantity]:
 # -- clauses, tables, tests ----------------------------------------------------------------
 _ROMAN = r"[IVXLC]+"
 _TABLE = re.compile(
-    rf"\btable\s+(?P<id>{_ROMAN}\b|[A-Z]?\d+(?:[.\-–]\d+)*[a-z]?\b|[A-Z]\.\d+(?:\.\d+)*)",
+    rf"\b{TABLE_WORD}\s+(?P<id>{_ROMAN}\b|[A-Z]?\d+(?:[.\-–]\d+)*[a-z]?\b|[A-Z]\.\d+(?:\.\d+)*)",
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\b(?:figure|fig\.)\s*[A-Z]?[\d.\-–]+", re.IGNORECASE)
@@ -202,19 +203,20 @@ _DOCS_Q = re.compile(
     r"|\bwhat (is|has been) (loaded|indexed|ingested)\b",
     re.IGNORECASE,
 )
+# Asking for a place in the document: a location noun is what the question asks for ("which
+# section tells me…", "what part of the spec explains…", "where is … described"), whatever the verb.
 _REVERSE = re.compile(
-    r"\b(which|what) (clause|section|paragraph|part|chapter|annex|appendix)s?\b.{0,40}"
-    r"\b(covers?|describes?|deals?|defines?|specif(?:y|ies)|contains?|talks?|is about|about"
-    r"|for|has)\b"
-    r"|\b(which|what) (clause|section|paragraph|chapter)s?\b.*\bin\s*\??\s*$"
-    r"|\bwhere (is|are|does|do|can)\b",
+    r"\b(which|what) (clause|section|paragraph|part|chapter|annex|appendix|sub-?clause|sub-?section|page)s?"
+    r"\b(?! (number|title|of (the|this) (table|figure))\b)"
+    r"|\bwhere\b(?:['’]s| (is|are|does|do|can|in|would|will|should))\b",
     re.IGNORECASE,
 )
 _WHICH_TEST = re.compile(
     r"\b(which|what)(['’]s)?( (of )?[\w-]+){0,2} tests?\b"
     r"(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
     r"|\bmaps? to\b|\bmap\b.{1,40}\bto\b|\bcorresponds? to\b|\btest (id|type)\b|\bcatalog(ue)?\b"
-    r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?standards?\b(?! (level|limit))",
+    r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?(standards?|stds?|norms?)\b(?! (level|limit))"
+    r"|\b(which|what) (iso|cispr|iec|sae|en) (part|number|standard|document)s?\b",
     re.IGNORECASE,
 )
 # Asking what to run without saying "which test": a question word, then a verb of testing
@@ -238,6 +240,8 @@ _SOFT_TEST = re.compile(
     r"|qualifications?|verifications?|assessments?|evaluations?|trials?|demonstrations?|procedures?)\b"
     r"(?! (?:level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
     r"|\bhow\b[^?.]{0,60}?\b(?:measured|tested|verified|assessed|demonstrated)\b"
+    r"|\bhow (?:do|must|should|shall|can|will|would|to)(?: (?:i|we|you|they))?(?: \w+){0,2}? (?:verify|test|check|show"
+    r"|prove|demonstrate|qualify|measure|assess)\b"
     r"|\b(?:what|which|anything)\b[^?.]{0,40}?\b(?:do|must|should|shall|will)\s+(?:i|we|you|they|it)\s+(?:\w+\s+){0,2}?"
     r"(?:do|run|show|prove|demonstrate|perform|pass|verify|meet|carry out)\b",
     re.IGNORECASE,
@@ -246,6 +250,18 @@ _SOFT_TEST = re.compile(
 _ASKS_VALUE = re.compile(
     r"\b(limits?|levels?|bandwidths?|values?|amplitudes?|field strengths?|tolerances?|durations?|dwell"
     r"|step sizes?|rise times?|severity|how (much|high|long|strong|many|far)|tables?)\b", re.IGNORECASE)
+def asks_for_value(question: str) -> bool:
+    """Does the question ask for a number (a limit, a level, "how long") besides anything else?"""
+    return bool(_ASKS_VALUE.search(question) or _VALUE.search(question))
+
+
+# "What <quantity> …": the question asks for a value, whatever verb follows ("what voltage do we run at").
+_ASKS_QUANTITY = re.compile(
+    r"\b(?:what|which)(?: \w+)?? (?:voltages?|currents?|levels?|limits?|lengths?|distances?|heights?|temperatures?"
+    r"|durations?|frequenc(?:y|ies)|field strengths?|bandwidths?|resistances?|capacitances?|values?|times?)\b"
+    r"(?! (?:method|probe|test|tests)\b)", re.IGNORECASE)
+
+
 # A question about a clause that also wants to know which test it is ("what does 5.16 have me measure").
 TEST_CUE = re.compile(r"\b(tests?|testing|measure|measured|measuring|run|perform|procedure|method)\b", re.IGNORECASE)
 _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
@@ -275,6 +291,8 @@ def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: b
         return "keywords"
     if _REVERSE.search(q) and not clauses and not _RUN_VERB.search(q):
         return "reverse"
+    if _ASKS_QUANTITY.search(q) and not _WHICH_TEST.search(q) and _RUN_CUE.search(q):
+        return "table_value"  # "what supply voltage do we run 12 V parts at?": a value, not a test
     if _WHICH_TEST.search(q) or (_RUN_CUE.search(q) and not tables):
         return "which_test"
     if not tables and not _ASKS_VALUE.search(q) and _SOFT_TEST.search(q) and "path" in default_facets().read(q):

@@ -100,3 +100,28 @@ def test_a_docx_clause_is_cited_by_paragraph(tmp_path):
     assert [(c["clause"], c["page"], c["position"]) for c in r.citations] == [("9.1", None, clause.position)]
     assert f"[1] ACME-EMC-CS-2026 §9.1, paragraph {clause.position}" in r.answer
     assert [t["id"] for t in r.tests] == [6]
+
+
+def test_a_which_test_question_that_also_asks_a_level_gets_the_rows_of_the_clause_found(assistant):
+    r = assistant.ask("which test do we run for ESD on the powered module, and what air discharge level?", "t4")
+    lines = r.answer.splitlines()
+    assert lines[1].startswith("10.3 — ESD – powered-up, under 10 — Electrostatic discharge [2]. Standard test: "
+                               "Electrostatic Discharge (ESD) - Powered-up Discharge (ISO 10605)")
+    assert [(c["table"], c["row"]) for c in r.citations if c["row"] is not None] == [
+        ("Table 10-2", 2), ("Table 10-2", 3), ("Table 10-2", 4)]
+    assert "- Discharge mode: Air, outside the vehicle; Test level: ±25 kV; Network: 150 pF / 2 kΩ; Class: C [8]" in lines
+
+
+def test_a_subject_no_catalogue_test_covers_is_answered_so_with_its_clause(assistant):
+    r = assistant.ask("which std covers how the shield is terminated at the connector backshell?", "t5")
+    assert r.answer.splitlines()[1] == "11.2.2 — Shield termination. No standard test of the catalogue applies to this clause [1]."
+    assert (r.citations[0]["clause"], r.citations[0]["table"]) == ("11.2.2", None)
+
+
+@pytest.mark.parametrize("question", [
+    "which std for the transients coupled onto signal lines with the clamp?",
+    "radiated immunity in the chamber with the antenna - which ISO part?",
+    "what norm is the ESD test under?",
+])
+def test_asking_for_the_standard_asks_which_test(question):
+    assert understand(question).intent == "which_test"
