@@ -232,6 +232,13 @@ def best_sentence(text: str, query: str, heading: str = "") -> str:
     return quote if len(quote) <= 2 * SNIPPET else quote[: 2 * SNIPPET].rsplit(" ", 1)[0] + " …"
 
 
+def _body(text: str, heading: str) -> str:
+    """The clause's text as one line, its own heading left out."""
+    flat = " ".join(text.split())
+    title = " ".join(heading.split()).rstrip(".:")
+    return flat[len(title):].lstrip(" .:—–-") if title and flat.startswith(title) else flat
+
+
 def lead_sentence(text: str, heading: str = "") -> str:
     """The clause's opening sentence, its own heading (run in or on a line of its own) left out:
     what a clause opens with is what it is about."""
@@ -271,11 +278,14 @@ def hits(evidence: Sequence[Citation], topic: str | None, question: str = "") ->
         if quote:
             quotes[i] = (_sentence_score(quote, wanted, bonus) - 0.01 * i, quote)
     chosen = set(sorted(quotes, key=lambda i: -quotes[i][0])[:QUOTED_HITS])
-    if topic and evidence and not evidence[0].table:  # the place found first: what it opens with, too
+    if evidence and not evidence[0].table:  # the place found first: all of it when short, else its opening too
         first = evidence[0]
         lead = lead_sentence(first.text, f"{first.clause} {first.title}")
         said = quotes.get(0, (0.0, ""))[1]
-        if lead and lead not in said:
+        whole = _body(first.text, f"{first.clause} {first.title}")
+        if whole and len(whole) <= 2 * SNIPPET and not instruction_in(whole):
+            quotes[0] = (0.0, whole)
+        elif lead and lead not in said:
             quote = f"{lead} … {said}" if said else lead
             quotes[0] = (0.0, quote if len(quote) <= 2 * SNIPPET else quote[: 2 * SNIPPET].rsplit(" ", 1)[0] + " …")
         if 0 in quotes:

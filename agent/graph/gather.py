@@ -552,7 +552,9 @@ def _candidate_tables(toolbox: Toolbox, u: Understanding, doc: str | None) -> li
         phrases = selector_phrases(u.question)
         asked = ports(u.question)
         wording = {w.test_id: w.score for w in toolbox.wording_tests(expand_abbreviations(u.question))}
+        said = [q.text for q in u.quantities if q.unit not in FREQUENCY_UNITS]  # "24 V", "3 m"
         fit = [3 * any(_names_code(h.title or "", code) for code in u.tests)  # "RE 310 limits …" for RE 310
+               + 2 * sum(_says_quantity(h.title or "", q) for q in said)  # "… 24 V supply" for "on the 24 V supply"
                + len(words & _stems(f"{h.title} {h.text[:200]}"))
                + 2 * sum(bool(re.search(rf"\b{re.escape(p)}\b", h.title or "", re.I)) for p in phrases)
                + _port_fit(asked, ports(h.title or "")) + _test_fit(toolbox, wording, h.title or "") for h in hits]
@@ -578,6 +580,12 @@ def _test_fit(toolbox: Toolbox, wording: dict[int, float], caption: str) -> int:
     if any(wording.get(t, 0.0) >= top for t in captioned):
         return 2
     return -1 if all(wording.get(t, 0.0) < top - WORDING_SLACK for t in captioned) else 0
+
+
+def _says_quantity(text: str, quantity: str) -> bool:
+    """Does `text` print the quantity ("24 V" in "limits, 24 V supply", also written "24V")?"""
+    number, _, unit = quantity.partition(" ")
+    return bool(re.search(rf"(?<![\d.,]){re.escape(number)}\s?{re.escape(unit)}(?![A-Za-z/])", text))
 
 
 def _names_code(text: str, code: str) -> bool:
@@ -638,4 +646,21 @@ def _keywords(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) 
 def _general(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered) -> None:
     for number in u.clauses[:2]:
         g.add("get_clause", number, toolbox.get_clause(number, doc))
-    _search(toolbox, u.question, doc, g)
+    found = _search(toolbox, u.question, doc, g)
+    _rows_of_found_table(toolbox, u, found, g)
+
+
+def _rows_of_found_table(toolbox: Toolbox, u: Understanding, found: ToolResult, g: Gathered) -> None:
+    """A question of no known kind whose search finds a table first ("ESD handling, contact
+    discharge: what R and C?"): the rows its conditions pick out of that table, when they pick some."""
+    first = next((c for c in found.evidence[:2] if c.table), None)
+    if first is None:
+        return
+    try:
+        size = len(toolbox.index.get_table(first.table, first.doc).rows)
+    except NotFound:
+        return
+    result = _lookup(toolbox, first.table, None, frequency(u), first.doc, None, conditions(u))
+    if result is not None and 0 < result.data.get("rows", 0) < size:
+        g.add("lookup_table", _args(first.table, None, None), result)
+        g.data["lookup"] = {"table": result.data["table"], "at": frequency_label(u), "where": None}

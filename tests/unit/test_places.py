@@ -57,15 +57,20 @@ def test_titled_clauses_first_front_matter_last_search_order_kept_otherwise():
     assert [c.clause for c in asked][:2] == ["2.3", "3.3.1"]  # front matter asked for stays in place
 
 
-def test_the_first_place_is_quoted_from_its_opening_sentence():
+def test_the_first_place_is_quoted_whole_when_short_else_from_its_opening_sentence():
     text = ("3.3.2.2 Field calibration. The substitution method shall be used. The field shall be calibrated "
             "without the DUT, with an isotropic field probe at the reference point.")
     assert lead_sentence(text, "3.3.2.2 Field calibration") == "The substitution method shall be used."
-    said = hits([_c(1, "3.3.2.2", "Field calibration", text)], "calibrate field",
-                "Which section tells me how to calibrate the field?")
+    question = "Which section tells me how to calibrate the field?"
+    said = hits([_c(1, "3.3.2.2", "Field calibration", text)], "calibrate field", question)
     assert said.splitlines()[1] == (
-        '- 3.3.2.2 — Field calibration (SPEC §3.3.2.2, p. 1): "The substitution method shall be used. … '
+        '- 3.3.2.2 — Field calibration (SPEC §3.3.2.2, p. 1): "The substitution method shall be used. '
         'The field shall be calibrated without the DUT, with an isotropic field probe at the reference point." [1]')
+    long_text = text + " " + " ".join(f"Filler sentence {n} about the probe cable routing." for n in range(20))
+    said = hits([_c(1, "3.3.2.2", "Field calibration", long_text)], "calibrate field", question)
+    assert said.splitlines()[1].startswith(
+        '- 3.3.2.2 — Field calibration (SPEC §3.3.2.2, p. 1): "The substitution method shall be used. … '
+        'The field shall be calibrated without the DUT')
 
 
 @pytest.mark.parametrize("text, stated", [
