@@ -3,6 +3,10 @@
 Each check is a ``Check(name, status, detail, advice)``: ``status`` is "ok", "warn" (works, but
 not as well as it could) or "fail" (something a user must fix). ``run_checks(settings)`` never
 raises and opens the index and the databases read-only; nothing here starts a browser.
+``diagnose(settings) -> Report`` runs the same checks and keeps the facts behind them (backend,
+model, tools, num_ctx, embedder, index, chat_data) for `doctor --json`; ``problems`` are the
+failed checks. The backend is the one settings.llm names: Ollama, or the OpenAI-compatible
+server at settings.openai_base_url (GET /models, then agent.llm's one-token tool probe).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from agent.errors import OllamaUnavailable, SpecAgentError
 from agent.graph.budget import ANSWER_RESERVE, CHARS_PER_TOKEN, count_messages, count_tokens
 from agent.index import generations
 from agent.index.store import DB, FORMAT, MANIFEST, VECTORS
-from agent.llm import OllamaStatus, probe_ollama, resolve_embedder, supports_tools
+from agent.llm import OllamaStatus, backend, probe_ollama, resolve_embedder, supports_tools
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +60,88 @@ class IndexFacts:
     problem: Check | None = None
 
 
+@dataclass(frozen=True)
+class Report:
+    """The checks, and the facts they found (for `doctor --json`)."""
+
+    checks: list[Check]
+    facts: dict[str, Any]
+
+    @property
+    def problems(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.facts, "problems": [c.as_dict() for c in self.problems],
+                "checks": [c.as_dict() for c in self.checks], "ok": not self.problems}
+
+
+def diagnose(settings: Settings) -> Report:
+    """Every check, in the order the report prints them, and what they found; never raises."""
+    root = Path(settings.index_dir)
+    backend_check, status = check_backend(settings)
+    facts = read_index(root)
+    model, tools = check_model(settings, backend_check, status)
+    embedder, recorded, wanted = _embedder(settings, facts)
+    databases = [check_database(root / name) for name in CHAT_DATABASES]
+    index = check_index(settings, facts)
+    checks = [backend_check, model, tools, check_context(settings, status, facts), embedder, index, *databases]
+    return Report(checks, {
+        "backend": _backend_facts(settings, backend_check, status),
+        "model": {"name": settings.chat_model, "available": None if status is None else status.available},
+        "tools": None if status is None or not status.available else supports_tools(status),
+        "num_ctx": {"configured": settings.num_ctx, "needed": _needed(settings, status, facts)},
+        "embedder": {"index": recorded, "configured": wanted},
+        "index": {"path": str(root), "generation": facts.generation.name if facts.generation else None,
+                  "documents": list(facts.documents), "chunks": len(facts.chunk_texts) if facts.manifest else None,
+                  "vectors": facts.vectors, "status": index.status},
+        "chat_data": {c.name: c.status for c in databases},
+    })
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order the report prints them; never raises."""
-    backend, status = check_backend(settings)
-    facts = read_index(Path(settings.index_dir))
-    checks = [backend, *check_model(settings, backend, status), check_context(settings, status, facts),
-              check_embedder(settings, facts), check_index(settings, facts)]
-    return checks + [check_database(Path(settings.index_dir) / name) for name in CHAT_DATABASES]
+    return diagnose(settings).checks
 
 
 def failed(checks: list[Check]) -> bool:
     return any(c.status == "fail" for c in checks)
 
 
+def _backend_facts(settings: Settings, check: Check, status: OllamaStatus | None) -> dict[str, Any]:
+    try:
+        kind: str | None = backend(settings)
+    except ValueError:
+        kind = None
+    url = settings.openai_base_url.rstrip("/") if kind == "openai" else settings.ollama_host.rstrip("/")
+    reachable = None if settings.offline else status is not None
+    return {"kind": kind, "url": url, "reachable": reachable, "offline": settings.offline,
+            "models": list(status.models) if status else []}
+
+
+def _needed(settings: Settings, status: OllamaStatus | None, facts: IndexFacts) -> int | None:
+    try:
+        return context_needs(settings, status, facts)["needed"]
+    except Exception:  # noqa: BLE001 - check_context says why
+        return None
+
+
 # --- backend, model, tools ---------------------------------------------------------------------
 
 
 def check_backend(settings: Settings) -> tuple[Check, OllamaStatus | None]:
-    """Ollama answers GET /api/version within settings.ollama_timeout_s (then it is probed)."""
-    host = settings.ollama_host.rstrip("/")
+    """The backend settings.llm names answers (Ollama: GET /api/version; an OpenAI-compatible
+    server: GET /models) within settings.ollama_timeout_s; then agent.llm probes the model."""
     if settings.offline:
         return Check("backend", "ok", "offline mode (SPEC_AGENT_OFFLINE): no model is called; answers "
                      "come from the documents only", "unset SPEC_AGENT_OFFLINE to answer with a model"), None
+    try:
+        kind = backend(settings)
+    except ValueError as err:
+        return Check("backend", "fail", str(err).split("; set it", 1)[0], "set SPEC_AGENT_LLM=ollama or openai"), None
+    if kind == "openai":
+        return _check_openai(settings)
+    host = settings.ollama_host.rstrip("/")
     try:
         version = _version(host, settings.ollama_timeout_s)
     except (httpx.HTTPError, OSError, ValueError) as err:
@@ -86,6 +150,29 @@ def check_backend(settings: Settings) -> tuple[Check, OllamaStatus | None]:
         return Check("backend", "warn", f"Ollama at {host} {why}; answers will be extractive (no model)",
                      "start it with `ollama serve` (or set OLLAMA_HOST), or use --offline"), None
     return Check("backend", "ok", f"Ollama {version} at {host}"), probe_ollama(settings)
+
+
+def _check_openai(settings: Settings) -> tuple[Check, OllamaStatus | None]:
+    base = settings.openai_base_url.rstrip("/")
+    if not base:
+        return Check("backend", "fail", "SPEC_AGENT_LLM=openai but OPENAI_BASE_URL is not set",
+                     "set OPENAI_BASE_URL (e.g. http://gpu-server:8000/v1), or SPEC_AGENT_LLM=ollama"), None
+    server = f"OpenAI-compatible server at {base}"
+    try:
+        response = httpx.get(f"{base}/models", timeout=settings.ollama_timeout_s,
+                             headers={"Authorization": f"Bearer {settings.openai_api_key or 'none'}"})
+        response.raise_for_status()
+        count = len(response.json().get("data", []))
+    except (httpx.HTTPError, OSError, ValueError, AttributeError) as err:
+        log.info("openai-compatible probe failed: %r", err)
+        if isinstance(err, httpx.HTTPStatusError):
+            why = f"answered GET /models with HTTP {err.response.status_code}"
+        else:
+            why = "did not answer in time" if isinstance(err, httpx.TimeoutException) else "is not reachable"
+        return Check("backend", "warn", f"the {server} {why}; answers will be extractive (no model)",
+                     "start the server (vLLM, llama-server, LM Studio…) or check OPENAI_BASE_URL and "
+                     "OPENAI_API_KEY, or use --offline"), None
+    return Check("backend", "ok", f"{server} lists {count} model(s)"), probe_ollama(settings)
 
 
 def _version(host: str, timeout_s: float) -> str:
@@ -99,18 +186,29 @@ def _version(host: str, timeout_s: float) -> str:
     return str(response.json().get("version", "(version unknown)"))
 
 
-def check_model(settings: Settings, backend: Check, status: OllamaStatus | None) -> list[Check]:
-    """The chat model is pulled, and whether it calls tools (agent.llm's probe)."""
+def check_model(settings: Settings, backend_check: Check, status: OllamaStatus | None) -> list[Check]:
+    """The chat model is pulled (Ollama) or served (OpenAI-compatible), and whether it calls tools
+    (agent.llm's probe)."""
     model = settings.chat_model
     if status is None:
         why = "offline mode" if settings.offline else "no backend"
-        return [Check("model", backend.status, f"{model}: not checked ({why})", ""),
-                Check("tools", backend.status, "tool calling: not checked", "")]
+        return [Check("model", backend_check.status, f"{model}: not checked ({why})", ""),
+                Check("tools", backend_check.status, "tool calling: not checked", "")]
+    openai = backend(settings) == "openai"
     if not status.available:
         missing = any(status.models) or "has no model" in (status.error or "")
-        advice = f"run `ollama pull {model}` or set SPEC_AGENT_MODEL" if missing else "see the detail"
+        if openai:
+            advice = "set SPEC_AGENT_MODEL to a model the server lists" if missing else "see the detail"
+        else:
+            advice = f"run `ollama pull {model}` or set SPEC_AGENT_MODEL" if missing else "see the detail"
         return [Check("model", "fail", status.error or f"{model} is not available", advice),
                 Check("tools", "warn", "tool calling: not checked (no model)", "")]
+    if openai:
+        tools = (Check("tools", "ok", f"{model} calls tools (the server accepted a tool in the probe)")
+                 if supports_tools(status) else
+                 Check("tools", "warn", f"the server refused tools for {model}; answers use gather-then-compose",
+                       "for tool calling start vLLM with --enable-auto-tool-choice or llama-server with --jinja"))
+        return [Check("model", "ok", f"{model} is served"), tools]
     tools = (Check("tools", "ok", f"{model} calls tools (capabilities: {', '.join(status.capabilities)})")
              if supports_tools(status) else
              Check("tools", "warn", f"{model} has no tool calling (capabilities: "
@@ -256,6 +354,11 @@ def check_index(settings: Settings, facts: IndexFacts) -> Check:
 
 def check_embedder(settings: Settings, facts: IndexFacts) -> Check:
     """The index's embedder (its manifest) against settings.embedder (agent.llm's resolution)."""
+    return _embedder(settings, facts)[0]
+
+
+def _embedder(settings: Settings, facts: IndexFacts) -> tuple[Check, str | None, str | None]:
+    """check_embedder's check, the index's embedder and the one the settings resolve to."""
     from agent.index.spec_index import mismatch_message
 
     recorded = facts.manifest.get("embedder") if facts.manifest and facts.chunk_texts else None
@@ -263,16 +366,16 @@ def check_embedder(settings: Settings, facts: IndexFacts) -> Check:
         wanted = resolve_embedder(settings, recorded)
     except OllamaUnavailable as err:
         return Check("embedder", "warn", f"index embedded with {recorded}; Ollama is down, so search "
-                     "uses words only", str(err).split("; ", 1)[-1])
+                     "uses words only", str(err).split("; ", 1)[-1]), recorded, None
     except ValueError as err:
-        return Check("embedder", "fail", str(err), "set SPEC_AGENT_EMBEDDER to one of those")
+        return Check("embedder", "fail", str(err), "set SPEC_AGENT_EMBEDDER to one of those"), recorded, None
     if recorded is None:
-        return Check("embedder", "ok", f"no index yet; the next ingest embeds with {wanted}")
+        return Check("embedder", "ok", f"no index yet; the next ingest embeds with {wanted}"), None, wanted
     if wanted != recorded:
         message = mismatch_message(recorded, wanted)
         what, _, advice = message.partition("; ")
-        return Check("embedder", "fail", what, advice)
-    return Check("embedder", "ok", f"index and settings both use {recorded}")
+        return Check("embedder", "fail", what, advice), recorded, wanted
+    return Check("embedder", "ok", f"index and settings both use {recorded}"), recorded, wanted
 
 
 # --- chat data-layer databases --------------------------------------------------------------------

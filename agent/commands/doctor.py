@@ -13,13 +13,14 @@ def doctor(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Check Ollama, the model, the context size, the index and the chat databases. Exit 1 if any fails."""
-    from agent.doctor import failed, run_checks
+    """Check the model server (Ollama or SPEC_AGENT_LLM=openai's), the model, the context size, the
+    index and the chat databases. Exit 1 if any fails (--json: "problems" lists them)."""
+    from agent.doctor import diagnose, failed
 
-    checks = run_checks(settings_of(ctx))
+    report = diagnose(settings_of(ctx))
+    checks = report.checks
     if as_json:
-        typer.echo(json.dumps({"checks": [c.as_dict() for c in checks], "ok": not failed(checks)},
-                              indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
         for c in checks:
             typer.echo(f"{c.status:<4}  {c.name:<11}  {c.detail}" + (f"  → {c.advice}" if c.advice else ""))

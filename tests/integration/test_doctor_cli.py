@@ -13,6 +13,7 @@ import pytest
 import typer
 from conftest import copy_index
 from scripted_ollama import ScriptedOllama
+from scripted_openai import ScriptedOpenAI
 from typer.testing import CliRunner
 
 from agent import cli
@@ -29,7 +30,8 @@ def index_dir(sample_index_master, tmp_path) -> Path:
 @pytest.fixture
 def run(monkeypatch):
     """doctor --json with the environment given; (exit code, {name: check})."""
-    for name in ("SPEC_AGENT_INDEX", "SPEC_AGENT_OFFLINE", "SPEC_AGENT_NUM_CTX", "SPEC_AGENT_MODEL"):
+    for name in ("SPEC_AGENT_INDEX", "SPEC_AGENT_OFFLINE", "SPEC_AGENT_NUM_CTX", "SPEC_AGENT_MODEL", "SPEC_AGENT_LLM",
+                 "OPENAI_BASE_URL", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPEC_AGENT_EMBEDDER", "lsa")
     app = typer.Typer()
@@ -170,3 +172,98 @@ def test_plain_output_one_line_per_check(monkeypatch, index_dir):
     assert lines[0].startswith("warn  backend      Ollama at ")
     assert lines[0].endswith("→ start it with `ollama serve` (or set OLLAMA_HOST), or use --offline")
     assert lines[5].startswith("ok    index        gen-000001: ")
+
+
+# -- the JSON facts, and SPEC_AGENT_LLM=openai (an OpenAI-compatible server) ----------------------
+
+
+def test_json_carries_the_facts_beside_the_checks(run, index_dir):
+    with ScriptedOllama(models=["llama3.1:8b"], capabilities=["completion", "tools"]) as ollama:
+        code, checks, out = run(index_dir, ollama.url)
+    assert code == 0 and list(out) == ["backend", "model", "tools", "num_ctx", "embedder", "index", "chat_data",
+                                       "problems", "checks", "ok"]
+    assert out["backend"] == {"kind": "ollama", "url": ollama.url, "reachable": True, "offline": False,
+                              "models": ["llama3.1:8b"]}
+    assert (out["model"], out["tools"]) == ({"name": "llama3.1:8b", "available": True}, True)
+    assert out["num_ctx"]["configured"] == 8192 and f"needed about {out['num_ctx']['needed']} tokens" in (
+        checks["num_ctx"]["detail"])
+    assert out["embedder"] == {"index": "lsa", "configured": "lsa"}
+    index = out["index"]
+    assert (index["path"], index["generation"], index["documents"], index["status"]) == (
+        str(index_dir), "gen-000001", ["ACME-EMC-CS-2026"], "ok")
+    assert index["chunks"] == index["vectors"] and f"{index['chunks']} chunks = " in checks["index"]["detail"]
+    assert out["chat_data"] == {"chat.db": "ok", "threads.db": "ok", "feedback.db": "ok"}
+    assert out["problems"] == []
+
+
+def test_json_problems_are_the_failed_checks(run, index_dir):
+    (index_dir / "gen-000001" / "manifest.json").unlink()
+    code, checks, out = run(index_dir, ScriptedOllama.closed_url())
+    assert code == 1 and out["ok"] is False
+    assert out["problems"] == [checks["index"]] and checks["index"]["status"] == "fail"
+    assert out["backend"]["reachable"] is False and (out["model"]["available"], out["tools"]) == (None, None)
+    assert (out["index"]["generation"], out["index"]["chunks"], out["index"]["status"]) == ("gen-000001", None, "fail")
+
+
+def openai_env(url: str) -> dict[str, str]:
+    return {"SPEC_AGENT_LLM": "openai", "OPENAI_BASE_URL": url, "SPEC_AGENT_MODEL": "llama3.1:8b"}
+
+
+def test_openai_server_with_tools_all_ok(run, index_dir):
+    with ScriptedOpenAI(["llama3.1:8b"], tools=True) as server:
+        server.enqueue(text="ok")  # the tool probe
+        code, checks, out = run(index_dir, ScriptedOllama.closed_url(), **openai_env(server.url))
+    assert code == 0 and statuses(checks) == dict.fromkeys(NAMES, "ok")
+    assert checks["backend"]["detail"] == f"OpenAI-compatible server at {server.url} lists 1 model(s)"
+    assert checks["model"]["detail"] == "llama3.1:8b is served"
+    assert checks["tools"]["detail"] == "llama3.1:8b calls tools (the server accepted a tool in the probe)"
+    assert out["backend"] == {"kind": "openai", "url": server.url, "reachable": True, "offline": False,
+                              "models": ["llama3.1:8b"]}
+    assert out["tools"] is True
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("GET", "/v1/models"), ("GET", "/v1/models"), ("POST", "/v1/chat/completions")]
+    assert server.bodies()[0]["tools"][0]["function"]["name"] == "ping"
+
+
+def test_openai_server_refusing_tools_warns(run, index_dir):
+    with ScriptedOpenAI(["llama3.1:8b"], tools=False) as server:
+        code, checks, out = run(index_dir, ScriptedOllama.closed_url(), **openai_env(server.url))
+    assert code == 0 and statuses(checks) == {**dict.fromkeys(NAMES, "ok"), "tools": "warn"}
+    assert checks["tools"]["detail"] == "the server refused tools for llama3.1:8b; answers use gather-then-compose"
+    assert checks["tools"]["advice"] == ("for tool calling start vLLM with --enable-auto-tool-choice or "
+                                         "llama-server with --jinja")
+    assert out["tools"] is False and "tools 0 " in checks["num_ctx"]["detail"]
+
+
+def test_openai_server_without_the_model_fails(run, index_dir):
+    with ScriptedOpenAI(["qwen2.5-7b"]) as server:
+        code, checks, out = run(index_dir, ScriptedOllama.closed_url(), **openai_env(server.url))
+    assert code == 1 and out["problems"] == [checks["model"]]
+    assert "serves no model llama3.1:8b (models: qwen2.5-7b)" in checks["model"]["detail"]
+    assert checks["model"]["advice"] == "set SPEC_AGENT_MODEL to a model the server lists"
+    assert out["model"] == {"name": "llama3.1:8b", "available": False}
+
+
+def test_openai_server_down_warns_not_about_ollama(run, index_dir):
+    url = ScriptedOllama.closed_url() + "/v1"
+    code, checks, out = run(index_dir, ScriptedOllama.closed_url(), **openai_env(url))
+    assert code == 0
+    assert statuses(checks) == {**dict.fromkeys(NAMES, "ok"), "backend": "warn", "model": "warn", "tools": "warn"}
+    assert checks["backend"]["detail"] == (f"the OpenAI-compatible server at {url} is not reachable; answers "
+                                           "will be extractive (no model)")
+    assert "OPENAI_BASE_URL" in checks["backend"]["advice"] and "ollama" not in checks["backend"]["advice"]
+    assert out["backend"]["kind"] == "openai" and out["backend"]["reachable"] is False
+
+
+def test_openai_without_a_base_url_fails(run, index_dir, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    code, checks, _ = run(index_dir, ScriptedOllama.closed_url(), SPEC_AGENT_LLM="openai")
+    assert code == 1 and checks["backend"]["status"] == "fail"
+    assert checks["backend"]["detail"] == "SPEC_AGENT_LLM=openai but OPENAI_BASE_URL is not set"
+
+
+def test_an_unknown_backend_fails(run, index_dir):
+    code, checks, out = run(index_dir, ScriptedOllama.closed_url(), SPEC_AGENT_LLM="vllm")
+    assert code == 1 and checks["backend"]["status"] == "fail"
+    assert checks["backend"]["detail"] == "unknown SPEC_AGENT_LLM 'vllm'; allowed: ollama, openai"
+    assert out["backend"]["kind"] is None
