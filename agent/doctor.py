@@ -261,7 +261,9 @@ def context_needs(settings: Settings, status: OllamaStatus | None, facts: IndexF
 
 
 def check_context(settings: Settings, status: OllamaStatus | None, facts: IndexFacts) -> Check:
-    """num_ctx against system prompt + tool definitions + top_k evidence items + answer reserve."""
+    """num_ctx against system prompt + tool definitions + top_k evidence items + answer reserve:
+    fail when not even the prompts fit beside the reserve, warn when evidence is trimmed or the tool
+    definitions do not fit (agent.graph then composes without tools)."""
     try:
         need = context_needs(settings, status, facts)
     except Exception as err:  # noqa: BLE001 - a report line, never a crash
@@ -269,9 +271,12 @@ def check_context(settings: Settings, status: OllamaStatus | None, facts: IndexF
     have = settings.num_ctx
     detail = (f"num_ctx {have}, needed about {need['needed']} tokens (prompts {need['prompts']} + tools "
               f"{need['tools']} + {settings.top_k} evidence items {need['evidence']} + answer {need['reserve']})")
-    if have < need["fixed"]:
-        return Check("num_ctx", "fail", detail + "; no evidence fits",
-                     f"set SPEC_AGENT_NUM_CTX={_round_up(need['needed'])} (the model must support it)")
+    advice = f"set SPEC_AGENT_NUM_CTX={_round_up(need['needed'])} (the model must support it)"
+    if have < need["fixed"] - need["tools"]:
+        return Check("num_ctx", "fail", detail + "; no evidence fits", advice)
+    if have < need["fixed"]:  # agent.graph then composes without tools, from trimmed evidence
+        return Check("num_ctx", "warn", detail + "; the tool definitions do not fit: answers use "
+                     "gather-then-compose with trimmed evidence", advice)
     if have < need["needed"]:
         return Check("num_ctx", "warn", detail + "; evidence will be trimmed",
                      f"set SPEC_AGENT_NUM_CTX={_round_up(need['needed'])} for whole evidence")

