@@ -22,6 +22,7 @@ Public API:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -210,6 +211,31 @@ class _Draft:
     lines: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+
+
+PROSE_CELL = 60  # characters a column's cells average, at least, for a table to hold requirements in words
+
+
+def prose_rows(header: Sequence[Sequence[str]], body: Sequence[Sequence[str]]) -> list[str]:
+    """The rows of a table that states requirements in words (a requirements tool's export:
+    "Req-ID | Requirement text | Verification"), each as one line of the clause's text, so a
+    requirement is read, searched and quoted like any other sentence; [] for a table of values."""
+    rows = [[" ".join((c or "").split()) for c in r] for r in body if any((c or "").strip() for c in r)]
+    width = max((len(r) for r in rows), default=0)
+    if len(rows) < 2 or width < 2:
+        return []
+    def mean(c: int) -> float:
+        cells = [r[c] for r in rows if c < len(r) and r[c]]
+        return sum(map(len, cells)) / len(cells) if cells else 0.0
+    if max(mean(c) for c in range(width)) < PROSE_CELL:
+        return []
+    heads = [" ".join((c or "").split()) for c in header[-1]] if header else []
+    out = []
+    for r in rows:
+        cells = [f"{heads[i]}: {c}" if i and i < len(heads) and heads[i] and len(c) < PROSE_CELL // 2 else c
+                 for i, c in enumerate(r) if c and c not in r[:i]]  # a short cell says what it is
+        out.append(" — ".join(cells))
+    return out
 
 
 class ClauseBuilder:

@@ -27,7 +27,7 @@ from lxml import etree
 
 from agent.config import Settings
 from agent.errors import Corrupt, Unsupported
-from agent.ingest.clauses import ClauseBuilder, is_toc_line, plausible_step, split_heading
+from agent.ingest.clauses import ClauseBuilder, is_toc_line, plausible_step, prose_rows, split_heading
 from agent.ingest.pdf_tables import split_caption
 from agent.schema import Document, Table
 
@@ -443,6 +443,8 @@ def _assemble(
         if isinstance(block, _Tbl):
             _add_table(records, block, builder.current, doc)
             builder.table(records[-1].id if not block.continued else block.caption[0])
+            for line in prose_rows(block.header, block.rows):  # requirements stated in a table's rows
+                builder.text(line)
             continue
         heading = _heading_of(block, last)
         if heading:

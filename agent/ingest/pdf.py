@@ -21,7 +21,7 @@ import logging
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,11 +36,13 @@ from agent.errors import Corrupt, Encrypted, IngestError, Scanned
 from agent.ingest.clauses import (
     QUALIFIER,
     ClauseBuilder,
+    prose_rows,
     is_toc_line,
     select_headings,
     split_heading,
     split_run_in,
 )
+from agent.ingest.columns import column_of, find_gutter, reading_key
 from agent.ingest.furniture import find_furniture
 from agent.ingest.pdf_tables import (
     RawTable,
@@ -91,6 +93,7 @@ class Row:
     y1: float
     bold: bool
     size: float
+    col: int = 0  # two-column pages: -1 across the gutter, 0 left, 1 right (0 on one-column pages)
 
 
 def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, sha256: str = "",
@@ -196,14 +199,28 @@ def _title(doc: pymupdf.Document, pages: list[list[Row]]) -> str:
 
 
 def _page_rows(page: pymupdf.Page) -> list[Row]:
-    """Text rows of a page: PyMuPDF lines sharing a baseline joined left to right."""
+    """Text rows of a page: PyMuPDF lines sharing a baseline joined left to right; on a page set
+    in two columns, each column's rows apart, in reading order (columns.py)."""
     lines = []
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         for line in block.get("lines", ()):
             spans = [s for s in line["spans"] if s["text"].strip()]
             if spans and "".join(s["text"] for s in spans).strip() not in CHANGE_BARS:
                 lines.append((line["bbox"], spans, abs(line["dir"][1]) > 0.1))
-    lines.sort(key=lambda item: (round(item[0][1]), item[0][0]))
+    gutter = find_gutter([(*b[:4], sum(len(s["text"].strip()) for s in sp)) for b, sp, rot in lines if not rot],
+                         page.rect.width)
+    if gutter is None:
+        return _joined_rows(lines)
+    groups: dict[int, list] = {}
+    for line in lines:
+        groups.setdefault(column_of(line[0][0], line[0][2], gutter), []).append(line)
+    rows = [replace(r, col=col) for col, group in groups.items() for r in _joined_rows(group)]
+    separators = sorted(r.y0 for r in rows if r.col == -1)
+    return sorted(rows, key=lambda r: reading_key(r.y0, r.col, separators))
+
+
+def _joined_rows(lines: list) -> list[Row]:
+    lines = sorted(lines, key=lambda item: (round(item[0][1]), item[0][0]))
     rows: list[list] = []
     for bbox, spans, rotated in lines:
         row = None if rotated else next((r for r in reversed(rows[-3:]) if _same_row(r, bbox)), None)
@@ -293,9 +310,11 @@ def _tables(doc: pymupdf.Document, pages: list[list[Row]], toc: set[int],
         captions = _captions(rows, tabs)
         for k, tab in enumerate(tabs):
             _caption(tab, captions, tabs)
-            if not tab.id and k and tabs[k - 1].id and not _caption_between(rows, tabs[k - 1], tab):
+            if not tab.id and k and tabs[k - 1].id and not _caption_between(rows, tabs[k - 1], tab) \
+                    and _same_shape(tabs[k - 1], tab):
                 tab.id, tab.caption, tab.continued = tabs[k - 1].id, tabs[k - 1].caption, True
         tabs = [t for t in tabs if t.id or not _figure_caption_near(rows, t)]
+        _units_beside(tabs, rows)
         free[p] = captions
         if tabs:
             found[p] = tabs
@@ -379,9 +398,30 @@ def _carries_caption(row: Row, nxt: Row, caption: str, tabs: list[RawTable]) -> 
         return False
     if any(row.y1 <= t.bbox[1] <= nxt.y0 for t in tabs):
         return False
-    if not caption:
-        return True  # the title stands on its own row
+    if not caption or UNIT_LINE.match(nxt.text):
+        return True  # the title on its own row; "Unit: mA" set under the title is the table's unit
     return nxt.bold == row.bold and not caption.endswith(".") and abs(nxt.size - row.size) < 0.6
+
+
+UNIT_GAP = 20.0  # points between a table and a "Unit: mA" line set just above or below it
+
+
+def _units_beside(tabs: list[RawTable], rows: list[Row]) -> None:
+    """A "Unit: dBµV/m" line set just above or below a table (not in its caption) is the unit
+    of the table it is nearest to: it joins that caption, where unitless columns take it from."""
+    for r in rows:
+        if not UNIT_LINE.match(r.text):
+            continue
+        gaps = [(max(t.bbox[1] - r.y1, r.y0 - t.bbox[3]), k) for k, t in enumerate(tabs)
+                if r.x0 < t.bbox[2] and r.x1 > t.bbox[0] and not _inside(r, [t])]
+        gap, k = min(gaps, default=(UNIT_GAP, -1))
+        tab = tabs[k] if 0 <= gap < UNIT_GAP and k >= 0 else None
+        if tab is not None and not any(UNIT_LINE.match(m) for m in re.findall(_UNIT_WORD, tab.caption or "", re.I)):
+            tab.caption = f"{tab.caption} {r.text.strip()}".strip()
+
+
+_UNIT_WORD = r"\(?\b(?:units?|unit of measure|einheit|unité)\b.*"
+UNIT_LINE = re.compile(r"^\s*\(?\s*(?:units?|unit of measure|einheit|unité)\s*[:=]\s*\S{1,12}\s*\)?\s*$", re.IGNORECASE)
 
 
 def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
@@ -391,7 +431,8 @@ def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
     between = lambda y0, y1: any(t is not tab and y0 - 1 <= (t.bbox[1] + t.bbox[3]) / 2 <= y1 + 1 for t in tabs)
     above = [(top - r.y1, (r, c)) for r, c in captions if r.y1 <= top + 2 and not between(r.y1, top)]
     below = [(r.y0 - bottom, (r, c)) for r, c in captions
-             if r.y0 >= bottom - 2 and r.y0 - bottom < BELOW_GAP and not between(bottom, r.y0)]
+             if r.y0 >= bottom - 2 and r.y0 - bottom < BELOW_GAP and not between(bottom, r.y0)
+             and not _heads_next(r, r.y0 - bottom, tab, tabs)]
     beside = [(0.0, (r, c)) for r, c in captions if r.y1 - r.y0 > 3 * (r.x1 - r.x0)  # rotated caption
               and r.y0 < bottom and r.y1 > top]
     near_above = min(above, key=lambda d: d[0], default=None)
@@ -407,6 +448,23 @@ def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
         tab.id, tab.caption, tab.continued = pick[1]
 
 
+def _same_shape(upper: RawTable, lower: RawTable) -> bool:
+    """Can `lower` be the next part of `upper`: as many columns, and no header of its own that
+    differs from upper's (a table with other column heads is another table)?"""
+    width = lambda t: max((len(r) for r in t.rows), default=0)  # noqa: E731
+    if width(upper) != width(lower):
+        return False
+    return not lower.header_rows or [[c.strip() for c in r] for r in lower.header] == \
+        [[c.strip() for c in r] for r in upper.header]
+
+
+def _heads_next(caption: Row, gap_above: float, tab: RawTable, tabs: list[RawTable]) -> bool:
+    """Is a caption below `tab` rather the caption of the table right under it (no closer to
+    `tab` than to that one)? Captions set above their table are the rule."""
+    under = [t.bbox[1] - caption.y1 for t in tabs if t is not tab and t.bbox[1] >= caption.y1 - 2]
+    return bool(under) and min(under) <= gap_above + 2
+
+
 def _inside(row: Row, tabs: list[RawTable]) -> bool:
     cx, cy = (row.x0 + row.x1) / 2, (row.y0 + row.y1) / 2
     return any(t.bbox[0] - 1 <= cx <= t.bbox[2] + 1 and t.bbox[1] - 1 <= cy <= t.bbox[3] + 1 for t in tabs)
@@ -419,8 +477,13 @@ def _items(pages: list[list[Row]], toc: set[int], tables: dict[int, list[RawTabl
         if p in toc:
             continue
         tabs = tables.get(p, [])
-        entries = [(r.y0, 0, ("row", p, r)) for r in rows if not _inside(r, tabs)]
-        entries += [(t.bbox[1], 1, ("table", p, t)) for t in tabs]
+        kept = [r for r in rows if not _inside(r, tabs)]
+        right = [r.x0 for r in rows if r.col == 1]
+        gutter = min(right) if right else None  # a page set in two columns
+        cols = [column_of(t.bbox[0], t.bbox[2], gutter) for t in tabs]
+        separators = sorted([r.y0 for r in kept if r.col == -1] + [t.bbox[1] for t, c in zip(tabs, cols) if c == -1])
+        entries = [(reading_key(r.y0, r.col, separators), 0, ("row", p, r)) for r in kept]
+        entries += [(reading_key(t.bbox[1], c, separators), 1, ("table", p, t)) for t, c in zip(tabs, cols)]
         items.extend(item for _, _, item in sorted(entries, key=lambda e: (e[0], e[1])))
     return items
 
@@ -490,6 +553,8 @@ def _build(items: list[tuple], labels: list[str | None], name: str, body: float)
             thing.clause = builder.current
             if thing.id:
                 builder.table(thing.id)
+            for line in prose_rows(thing.header, thing.body):  # requirements stated in a table's rows
+                builder.text(line)
         elif i in chosen:
             _, number, title, _, used = chosen[i]
             title, body = split_run_in(title)

@@ -24,6 +24,7 @@ _CHAR_FOLDS = {
     "\u2212": "-",  # minus sign
     "\uff5e": "~",  # full-width tilde
     "\u301c": "~",  # wave dash
+    "\u2192": "~",  # rightwards arrow: "54 → 44", a limit running from 54 to 44 across its band
     "\u2266": "\u2264",  # ≦ → ≤
     "\u2267": "\u2265",  # ≧ → ≥
     "\u00a0": " ",

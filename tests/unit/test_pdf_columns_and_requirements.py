@@ -1,0 +1,105 @@
+"""Layouts met on unseen specs: prose set in two columns (read column by column, never joined
+across the gutter), a "Unit: mA" line beside a table, a caption between two tables (it heads
+the one below), a requirements export (Req-ID | text | verification rows read as text), and
+sloped limits written with an arrow ("54 → 44")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from agent.config import Settings
+from agent.ingest.clauses import prose_rows
+from agent.ingest.columns import find_gutter
+from agent.ingest.pdf import parse_pdf
+from agent.match.units import parse_range
+
+LEFT = ("The DUT and its harness shall be placed on a ground plane of copper with a thickness of at least "
+        "0.5 mm, bonded to the enclosure at intervals of no more than 300 mm. The harness shall be 1 500 mm "
+        "long and run 100 mm from the edge of the ground plane over its whole length.")
+RIGHT = ("The DUT shall be placed 50 mm above the ground plane on a support of low permittivity, unless it "
+         "is grounded to the vehicle body, in which case it is bonded directly to the ground plane with a "
+         "strap of less than 150 mm length and 20 mm width or more.")
+
+
+def _two_columns(path: Path) -> None:
+    """Two columns of wrapped prose, as a layout engine sets them, under a full-width heading."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((57, 60), "5. Emission requirements", fontsize=12, fontname="hebo")
+    page.insert_text((57, 90), "5.1 Test setup", fontsize=10, fontname="hebo")
+    page.insert_textbox(pymupdf.Rect(57, 100, 287, 300), LEFT, fontsize=8.6)
+    page.insert_text((310, 90), "5.2 Position of the DUT", fontsize=10, fontname="hebo")
+    page.insert_textbox(pymupdf.Rect(310, 100, 540, 300), RIGHT, fontsize=8.6)
+    doc.save(path)
+
+
+def test_two_columns_are_read_one_after_the_other(tmp_path: Path):
+    path = tmp_path / "two.pdf"
+    _two_columns(path)
+    parsed = parse_pdf(path, Settings())
+    assert [(c.number, c.title) for c in parsed.clauses] == [
+        ("5", "Emission requirements"), ("5.1", "Test setup"), ("5.2", "Position of the DUT")]
+    assert " ".join(parsed.clauses[1].text.split()) == LEFT
+    assert " ".join(parsed.clauses[2].text.split()) == RIGHT
+
+
+def test_a_table_with_a_value_column_at_mid_page_is_no_second_column():
+    cells = [(57, y, 120, y + 10, 12) for y in range(100, 300, 20)]  # short names on the left
+    values = [(300, y, 330, y + 10, 8) for y in range(100, 300, 20)]  # values at mid-page
+    assert find_gutter(cells + values, 595) is None
+    prose_left = [(57, y, 290, y + 10, 60) for y in range(100, 300, 12)]
+    prose_right = [(310, y, 540, y + 10, 60) for y in range(100, 300, 12)]
+    assert find_gutter(prose_left + prose_right, 595) == 308
+
+
+def _ruled(page: pymupdf.Page, top: float, rows: list[list[str]], xs: list[float]) -> float:
+    y = top
+    for row in rows:
+        for c, text in enumerate(row):
+            page.insert_text((xs[c] + 3, y + 13), text, fontsize=8)
+        y += 18
+    for k in range(len(rows) + 1):
+        page.draw_line((xs[0], top + 18 * k), (xs[-1], top + 18 * k))
+    for x in xs:
+        page.draw_line((x, top), (x, y))
+    return y
+
+
+def test_requirement_rows_read_as_text_a_caption_between_tables_heads_the_lower_one_and_units_join(tmp_path: Path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((57, 40), "5 Immunity", fontsize=12, fontname="hebo")
+    page.insert_text((57, 60), "5.1 Bulk current injection", fontsize=11, fontname="hebo")
+    wide = [57, 150, 460, 540]
+    bottom = _ruled(page, 80, [
+        ["Req-ID", "Requirement text", "Verification"],
+        ["EMC-REQ-0181", "The DUT shall withstand a BCI current of 100 mA from 1 MHz to 400 MHz.", "Test"],
+        ["EMC-REQ-0182", "The DUT shall be monitored during the test with the load simulator on.", "Test"],
+    ], wide)
+    page.insert_text((57, bottom + 14), "Table 6: BCI test levels", fontsize=9)
+    page.insert_text((57, bottom + 28), "Unit: mA", fontsize=8)
+    end = _ruled(page, bottom + 34, [["Frequency range", "Level 1", "Level 2"], ["1 - 400 MHz", "60", "100"]],
+                 [57, 200, 300, 400])
+    page.insert_text((57, end + 30), "5.2 Magnetic field immunity", fontsize=11, fontname="hebo")
+    page.insert_text((57, end + 46), "Magnetic field immunity is tested with a radiating loop.", fontsize=9)
+    path = tmp_path / "req.pdf"
+    doc.save(path)
+
+    parsed = parse_pdf(path, Settings())
+    assert [(t.id, t.caption, len(t.rows)) for t in parsed.tables] == [
+        ("Table on page 1", "", 2), ("Table 6", "BCI test levels Unit: mA", 1)]
+    assert [c.number for c in parsed.clauses] == ["5", "5.1", "5.2"]
+    assert parsed.clauses[1].text.splitlines()[:2] == [
+        "EMC-REQ-0181 — The DUT shall withstand a BCI current of 100 mA from 1 MHz to 400 MHz. — Verification: Test",
+        "EMC-REQ-0182 — The DUT shall be monitored during the test with the load simulator on. — Verification: Test"]
+
+
+def test_a_table_of_values_is_not_read_as_text():
+    assert prose_rows([["Band", "Peak", "Average"]], [["LW", "86", "66"], ["FM", "62", "42"]]) == []
+
+
+def test_a_limit_running_from_one_value_to_another_written_with_an_arrow():
+    r = parse_range("54 → 44")
+    assert (r.low.value, r.high.value) == (54.0, 44.0)
