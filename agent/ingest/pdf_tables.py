@@ -488,4 +488,6 @@ def _continues(prev: RawTable, tab: RawTable) -> bool:
         return tab.id == prev.id
     width = max(len(r) for r in tab.rows)
     near = tab.page in (prev.pages[-1], prev.pages[-1] + 1)
+    if tab.clause and prev.clause and tab.clause != prev.clause:
+        return False  # a heading between the two: the lower one is another clause's table
     return near and (tab.header == prev.header or width == max(len(r) for r in prev.rows))

@@ -29,6 +29,9 @@ BUILTIN = Path(__file__).resolve().parents[1] / "data" / "facets.yaml"
 STRONG = 3.0  # a score from which the wording alone points at a test (two dimensions agree)
 
 
+# Words just before a phrase that deny it ("not supply", "no ESD", "other than the mains").
+_NEGATED = re.compile(r"\b(?:not|no|never|except|excluding|other than|rather than|instead of)\s+(?:the\s+|on\s+(?:the\s+)?)?$")
+
 @dataclass(frozen=True)
 class Dimension:
     name: str
@@ -55,8 +58,8 @@ class Facets:
         for dim in self.dimensions:
             found: dict[str, str] = {}
             for value, pattern in dim.patterns:
-                m = pattern.search(text)
-                if m and value not in found:
+                m = next((m for m in pattern.finditer(text) if not _NEGATED.search(text[: m.start()])), None)
+                if m and value not in found:  # "on signal lines, not supply": supply is not named
                     found[value] = m.group(0)
             for value, silenced in dim.overrides:
                 if value in found:

@@ -75,3 +75,10 @@ def test_bad_pattern_names_the_dimension_and_value():
 def test_the_modal_can_is_no_can_bus():
     assert "lines" not in FACETS.read("Can the module withstand ESD while operating?")
     assert FACETS.read("Must the CAN wiring survive spikes?")["lines"] == {"signal": "CAN"}
+
+
+def test_a_phrase_the_question_denies_is_not_named():
+    facets = default_facets()
+    assert facets.read("transients on signal lines, not supply - which test?") == {
+        "path": {"transient": "transients"}, "lines": {"signal": "signal"}}
+    assert facets.read("ESD other than the handling test") == {"path": {"esd": "ESD"}}

@@ -103,3 +103,27 @@ def test_a_table_of_values_is_not_read_as_text():
 def test_a_limit_running_from_one_value_to_another_written_with_an_arrow():
     r = parse_range("54 → 44")
     assert (r.low.value, r.high.value) == (54.0, 44.0)
+
+
+def test_a_table_under_the_next_heading_is_not_the_last_pages_table_continued(tmp_path: Path):
+    doc = pymupdf.open()
+    wide = [57, 150, 460, 540]
+    first = doc.new_page(width=595, height=842)
+    first.insert_text((57, 40), "5 Immunity", fontsize=12, fontname="hebo")
+    first.insert_text((57, 700), "5.1 Bulk current injection", fontsize=11, fontname="hebo")
+    _ruled(first, 720, [["Req-ID", "Requirement text", "Verification"],
+                        ["EMC-REQ-0181", "The DUT shall withstand a BCI current of 100 mA from 1 MHz to 400 MHz.", "Test"],
+                        ["EMC-REQ-0182", "The DUT shall be monitored during the test with the load simulator on.", "Test"]],
+           wide)
+    second = doc.new_page(width=595, height=842)
+    second.insert_text((57, 60), "5.2 Magnetic field immunity", fontsize=11, fontname="hebo")
+    _ruled(second, 80, [["Req-ID", "Requirement text", "Verification"],
+                        ["EMC-REQ-0190", "Magnetically sensitive components shall be tested according to ISO 11452-8.",
+                         "Test"],
+                        ["EMC-REQ-0191", "The field shall be applied with the radiating loop at every face of the DUT.",
+                         "Test"]], wide)
+    path = tmp_path / "parts.pdf"
+    doc.save(path)
+    parsed = parse_pdf(path, Settings())
+    assert [(t.clause, t.page, len(t.rows)) for t in parsed.tables] == [("5.1", 1, 2), ("5.2", 2, 2)]
+    assert parsed.clauses[2].text.startswith("EMC-REQ-0190 — Magnetically sensitive components")
