@@ -290,6 +290,8 @@ def _find_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: Gathered
     if numbers:
         for number in numbers[:3]:
             _match(toolbox, number, doc, g, wording)
+        if not u.clauses:  # found by a test code: what else the question asks may be said elsewhere
+            _search(toolbox, u.question, doc, g, k=3)
         return
     # No clause named: the best-ranked clause (or table of tests) the subject finds that calls
     # for a test, the one agreeing with what the wording points at (facets) first.

@@ -162,6 +162,10 @@ _CLAUSE_WORD = re.compile(
 )
 _ANNEX = re.compile(r"\b(annex|appendix)\s+([A-H])\b", re.IGNORECASE)
 _TEST = re.compile(r"\b(?P<fam>CE|CS|RE|RS|RI|CI)\s?(?P<num>\d{3})\b")
+# An OEM's own test or test-sheet id: capitals, a hyphen, digits ("CI-05", "ESD-07", "EMC-P06",
+# "EMV-13"); not a standard's number ("CISPR-25", "MIL-STD-461").
+_OEM_TEST = re.compile(r"(?<![\w-])(?!(?:ISO|IEC|CISPR|SAE|EN|MIL|STD|DIN|JASO|GB|UN|ECE|DO)-)"
+                       r"[A-Z]{2,5}-[A-Z]?\d{1,3}(?![\w-])")
 
 
 def _tables(text: str) -> list[str]:
@@ -183,13 +187,12 @@ def _clauses(text: str) -> list[str]:
 
 
 def _tests(text: str) -> list[str]:
-    out = []
+    found = []
     for m in _TEST.finditer(text):
         # MIL-STD ids are written together (RE102); OEM ids keep their space ("RI 114").
-        out.append(
-            f"{m['fam']} {m['num']}" if m["fam"] in ("RI", "CI") else f"{m['fam']}{m['num']}"
-        )
-    return out
+        found.append((m.start(), f"{m['fam']} {m['num']}" if m["fam"] in ("RI", "CI") else f"{m['fam']}{m['num']}"))
+    found += [(m.start(), m.group(0)) for m in _OEM_TEST.finditer(text)]
+    return [code for _, code in sorted(found)]
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -216,7 +219,8 @@ _WHICH_TEST = re.compile(
     r"(?! (level|limit|setup|set-up|voltage|current|frequenc|time|duration|report|plan|equipment|condition))"
     r"|\bmaps? to\b|\bmap\b.{1,40}\bto\b|\bcorresponds? to\b|\btest (id|type)\b|\bcatalog(ue)?\b"
     r"|\bequivalent test\b|\bwhich test\b|\b(which|what) (reference |test )?(standards?|stds?|norms?)\b(?! (level|limit))"
-    r"|\b(which|what) (iso|cispr|iec|sae|en) (part|number|standard|document)s?\b",
+    r"|\b(which|what) (iso|cispr|iec|sae|en) (part|number|standard|document|std)s?\b"
+    r"|\b(?:test )?(?:standard|std)s? (?:for|of|used|applied|behind)\b",
     re.IGNORECASE,
 )
 # Asking what to run without saying "which test": a question word, then a verb of testing
@@ -268,7 +272,7 @@ _KEYWORDS = re.compile(r"\bkey ?words?\b", re.IGNORECASE)
 _VALUE = re.compile(
     r"\b(limits?|levels?|bandwidths?|dwell( time)?|step sizes?|severity|values?|amplitudes?|"
     r"field strengths?|rise times?|how (much|high|long|strong|many)|(net |forward )?power|"
-    r"tuner positions?|(measurement|test) time|absorption|tolerances?|"
+    r"tuner positions?|(measurement|test) time|absorption|tolerances?|peak|average|avg|quasi-peak|qp|"
     r"(pulse|curve|level|class|category|band)\s+(no\.?\s*)?([0-9]+[a-z]?|[IVX]+)\b)",
     re.IGNORECASE,
 )

@@ -208,3 +208,16 @@ def test_merge_leaves_a_fresh_question_alone():
     fresh = understand("Which clause covers ESD?", DOCS)
     assert merge_followup(prev, fresh) is fresh
     assert merge_followup(None, understand("and its limits?")) == understand("and its limits?")
+
+
+@pytest.mark.parametrize("question, tests, intent", [
+    ("which ISO std does CI-05 use?", ("CI-05",), "which_test"),
+    ("ESD test std for ESD-07?", ("ESD-07",), "which_test"),
+    ("which std is EMC-P06 done to?", ("EMC-P06",), "which_test"),
+    ("RE-02 L3 peak in the FM band?", ("RE-02",), "table_value"),
+    ("CISPR-25 and MIL-STD-461 apply", (), "general"),  # standards' numbers are no OEM test ids
+    ("RE102 and then RI 114", ("RE102", "RI 114"), "general"),
+])
+def test_oem_test_ids_in_questions(question, tests, intent):
+    u = understand(question, DOCS)
+    assert (u.tests, u.intent) == (tests, intent)
