@@ -98,4 +98,9 @@ def conditions(u: Understanding) -> list[str]:
     terms += row_ids(u.question)
     words = [w for w in _WORD.findall(u.question) if w.lower() not in _STOP]
     terms += [w for w in words if not re.fullmatch(r"[A-Z]{1,3}\d*", w) or len(w) > 1]
+    terms += [m.group(0) for m in _LABELLED.finditer(u.question) if m.group(1).lower() not in _STOP]
     return list(dict.fromkeys(terms))
+
+
+# A word and the short label after it, as a row names itself ("fast b", "pulse 3a", "mode B2").
+_LABELLED = re.compile(r"\b([A-Za-z]{3,}) ([A-Za-z]?\d{0,2}[A-Za-z]?)(?=[\s,.;?!]|$)(?<=\w)")

@@ -258,8 +258,14 @@ def _clauses_for_tests(toolbox: Toolbox, u: Understanding, doc: str | None, g: G
     """Clause numbers for test codes named ("RE102", "CS114"): the best search hit of each."""
     found = []
     for code in u.tests[:2]:
-        hits = toolbox.index.search(code, 3, doc)
-        clause = next((h.clause for h in hits if h.clause and not h.table), None)
+        try:  # a test sheet numbered by its id ("EMC-P06")
+            found.append(toolbox.index.get_clause(code, doc).clause.number)
+            continue
+        except NotFound:
+            pass
+        hits = [h for h in toolbox.index.search(code, 6, doc) if h.clause and not h.table]
+        titled = [h for h in hits if _names_code(h.title or "", code)]  # "3.5.3 CI-05 Bulk current injection"
+        clause = next((h.clause for h in titled or hits[:1]), None)
         if clause:
             found.append(clause)
     return found
@@ -594,7 +600,7 @@ def _names_code(text: str, code: str) -> bool:
     """Does `text` name the test code ("RE310" in "RE 310 limits", "RE-310")?"""
     squashed = re.sub(r"[\s\-]+", "", code).upper()
     return any(re.sub(r"[\s\-]+", "", m).upper() == squashed
-               for m in re.findall(r"\b[A-Z]{2,4}[\s\-]?\d{2,4}\b", text or ""))
+               for m in re.findall(r"\b[A-Z]{2,5}[\s\-]?[A-Z]?\d{1,4}\b", text or ""))
 
 
 def _states(toolbox: Toolbox, table: str, doc: str | None, kinds: set[str]) -> bool:

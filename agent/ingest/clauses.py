@@ -238,6 +238,27 @@ def prose_rows(header: Sequence[Sequence[str]], body: Sequence[Sequence[str]]) -
     return out
 
 
+# A test sheet's boxed header ("Test sheet EMC-P04 | Test: BCI | Standard: ISO 11452-4"): the
+# sheet is a section of its own, numbered by its id, as OEM specs that organise tests this way cite it.
+_SHEET = re.compile(r"^(?:test sheet|test card|test data sheet|pr(?:ü|ue)fblatt|fiche d'essai)\s+"
+                    r"(?P<id>[A-Z][A-Z0-9]*(?:[-./][A-Z0-9]+)*\d[A-Z]?)\s*[:.\u2013-]?\s*(?P<title>.*)$", re.IGNORECASE)
+_TITLE_CELL = re.compile(r"^(?:test|title|name|prüfung)\s*:\s*(?P<t>.+)$", re.IGNORECASE)
+
+
+def sheet_heading(rows: Sequence[Sequence[str]]) -> tuple[str, str, list[str]] | None:
+    """(id, title, the header's other cells as lines) when a table's first cell opens a test
+    sheet ("Test sheet EMC-P04"); None for any other table."""
+    cells = [" ".join((c or "").split()) for r in rows for c in r]
+    cells = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
+    m = _SHEET.match(cells[0]) if cells else None
+    if m is None:
+        return None
+    rest = cells[1:]
+    titled = next((c for c in rest if _TITLE_CELL.match(c)), None)
+    title = m["title"] or (_TITLE_CELL.match(titled)["t"] if titled else (rest[0] if rest else ""))
+    return m["id"], title, rest
+
+
 class ClauseBuilder:
     """Collects headings and body in document order; `build()` returns the clauses."""
 

@@ -27,7 +27,14 @@ from lxml import etree
 
 from agent.config import Settings
 from agent.errors import Corrupt, Unsupported
-from agent.ingest.clauses import ClauseBuilder, is_toc_line, plausible_step, prose_rows, split_heading
+from agent.ingest.clauses import (
+    ClauseBuilder,
+    is_toc_line,
+    plausible_step,
+    prose_rows,
+    sheet_heading,
+    split_heading,
+)
 from agent.ingest.pdf_tables import split_caption
 from agent.schema import Document, Table
 
@@ -441,6 +448,11 @@ def _assemble(
     last: str | None = None
     for block in blocks:
         if isinstance(block, _Tbl):
+            sheet = sheet_heading([*block.header, *block.rows])
+            if sheet is not None:  # a test sheet opens: a section of its own, its header read as text
+                builder.heading(sheet[0], sheet[1], position=block.position)
+                for line in sheet[2]:
+                    builder.text(line)
             _add_table(records, block, builder.current, doc)
             builder.table(records[-1].id if not block.continued else block.caption[0])
             for line in prose_rows(block.header, block.rows):  # requirements stated in a table's rows

@@ -37,6 +37,7 @@ from agent.ingest.clauses import (
     QUALIFIER,
     ClauseBuilder,
     prose_rows,
+    sheet_heading,
     is_toc_line,
     select_headings,
     split_heading,
@@ -449,13 +450,12 @@ def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
 
 
 def _same_shape(upper: RawTable, lower: RawTable) -> bool:
-    """Can `lower` be the next part of `upper`: as many columns, and no header of its own that
-    differs from upper's (a table with other column heads is another table)?"""
+    """Can `lower` be the next part of `upper`: as many columns, or the same head over its first
+    column (parts may split a cell or head their columns anew, as MIL-STD-188-125-1's TABLE I
+    does)? A table of another width under another first head ("Req-ID") is another table."""
     width = lambda t: max((len(r) for r in t.rows), default=0)  # noqa: E731
-    if width(upper) != width(lower):
-        return False
-    return not lower.header_rows or [[c.strip() for c in r] for r in lower.header] == \
-        [[c.strip() for c in r] for r in upper.header]
+    first = lambda t: " ".join(t.rows[0][0].split()).lower() if t.rows and t.rows[0] else ""  # noqa: E731
+    return width(upper) == width(lower) or first(upper) == first(lower)
 
 
 def _heads_next(caption: Row, gap_above: float, tab: RawTable, tabs: list[RawTable]) -> bool:
@@ -550,6 +550,11 @@ def _build(items: list[tuple], labels: list[str | None], name: str, body: float)
             skip -= 1
             continue
         if kind == "table":
+            sheet = sheet_heading(thing.rows)
+            if sheet is not None:  # a test sheet opens: a section of its own, its header read as text
+                builder.heading(sheet[0], sheet[1], page=p + 1, page_label=labels[p])
+                for line in sheet[2]:
+                    builder.text(line)
             thing.clause = builder.current
             if thing.id:
                 builder.table(thing.id)

@@ -125,3 +125,8 @@ def test_a_subject_no_catalogue_test_covers_is_answered_so_with_its_clause(assis
 ])
 def test_asking_for_the_standard_asks_which_test(question):
     assert understand(question).intent == "which_test"
+
+
+def test_a_row_that_names_itself_by_a_word_and_a_label_is_a_condition():
+    from agent.graph.conditions import conditions
+    assert conditions(understand("fast b on signal lines, SG 2, what Us?")) == ["fast", "signal", "lines", "SG", "fast b"]

@@ -127,3 +127,14 @@ def test_a_table_under_the_next_heading_is_not_the_last_pages_table_continued(tm
     parsed = parse_pdf(path, Settings())
     assert [(t.clause, t.page, len(t.rows)) for t in parsed.tables] == [("5.1", 1, 2), ("5.2", 2, 2)]
     assert parsed.clauses[2].text.startswith("EMC-REQ-0190 — Magnetically sensitive components")
+
+
+def test_a_test_sheet_header_opens_a_section_numbered_by_its_id():
+    from agent.ingest.clauses import sheet_heading
+    header = [["Test sheet EMC-P04", "Test: Conducted immunity, BCI", "Standard: ISO 11452-4:2020"],
+              ["", "Applies to: component classes E2, E3", "Required function status: A"]]
+    assert sheet_heading(header) == ("EMC-P04", "Conducted immunity, BCI", [
+        "Test: Conducted immunity, BCI", "Standard: ISO 11452-4:2020", "Applies to: component classes E2, E3",
+        "Required function status: A"])
+    assert sheet_heading([["Prüfblatt P-12: Störfestigkeit BCI"]]) == ("P-12", "Störfestigkeit BCI", [])
+    assert sheet_heading([["Test", "Standard"], ["BCI", "ISO 11452-4"]]) is None
