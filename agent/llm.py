@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 LSA = "lsa"
 
+ANSWER_TOKENS = 1024  # the most tokens an answer may take; the context budget keeps this much free
+
 
 # --- embeddings ------------------------------------------------------------------------------
 
@@ -295,6 +297,7 @@ def make_chat_model(settings: Settings, status: OllamaStatus) -> BaseChatModel:
         model=settings.chat_model,
         temperature=settings.temperature,
         num_ctx=settings.num_ctx,
+        num_predict=ANSWER_TOKENS,
         client_kwargs={"timeout": timeout},
     )
 
@@ -411,6 +414,7 @@ def _chat_openai(settings: Settings) -> BaseChatModel:
         temperature=settings.temperature,
         timeout=httpx.Timeout(CHAT_READ_TIMEOUT_S, connect=settings.ollama_timeout_s),
         max_retries=0,
+        max_tokens=ANSWER_TOKENS,  # without it llama.cpp and vLLM generate until the context is full
     )
 
 

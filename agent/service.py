@@ -229,9 +229,9 @@ class Assistant:
 
         answer = state.get("answer", "")
         notes = list(state.get("notes", []))
+        cites = answer_citations(answer, state.get("evidence", []))  # the answer's, not the notes' "[3] dropped"
         if notes and self.model is not None:
             answer = answer + "\n\n" + "\n".join(f"Note: {n}" for n in notes)
-        cites = answer_citations(answer, state.get("evidence", []))
         answer_id = self.feedback.log_answer(question, answer, thread_id=thread_id, mode=state.get("mode", ""),
                                              evidence=state.get("evidence", []), citations=cites,
                                              tests=[t["id"] for t in state.get("tests", [])])

@@ -33,12 +33,13 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
+from agent.llm import ANSWER_TOKENS
 from agent.prompts import evidence_block
 from agent.schema import Citation
 
 CHARS_PER_TOKEN = 3.2
 MESSAGE_OVERHEAD = 8
-ANSWER_RESERVE = 1024  # tokens left for the model's answer
+ANSWER_RESERVE = ANSWER_TOKENS  # tokens left for the model's answer (the most it is asked to write)
 _PIECE = re.compile(r"[A-Za-z]+|\d+|\S")
 
 

@@ -154,11 +154,11 @@ class Nodes:
                 "steps": step(state, "answer", "no evidence", "the documents do not answer; no model called")}
 
     def _messages(self, state: AgentState, evidence: list[Citation],
-                  after: tuple[str, ...] = ()) -> tuple[list[BaseMessage], list[str]]:
+                  after: tuple[str, ...] = ()) -> tuple[list[BaseMessage], list[str], list[int]]:
         """System prompt (never trimmed), recent history, and the answer prompt with the evidence
         that fits num_ctx beside `after` (what the same request adds: tool definitions, or a draft
         and the retry prompt); the oldest turns go when even these do not fit; notes say what was
-        trimmed."""
+        trimmed; the numbers of the evidence the request shows (what its answer may cite)."""
         docs = ", ".join(d.name for d in self.tools.index.documents()) or "none"
         system = prompts.render("system", documents=docs)
         history = list(state.get("messages", []))[-2 * HISTORY_TURNS:]  # earlier turns (respond adds this one)
@@ -174,16 +174,16 @@ class Nodes:
                          f"{budget.report()}")
         block = prompts.evidence_block(list(budget.kept))
         user = prompts.render("answer", evidence=block, question=state["question"])
-        return [SystemMessage(system), *history, HumanMessage(user)], notes
+        return [SystemMessage(system), *history, HumanMessage(user)], notes, [c.n for c in budget.kept]
 
     def compose(self, state: AgentState) -> dict[str, Any]:
-        messages, notes = self._messages(state, citations(state))
+        messages, notes, shown = self._messages(state, citations(state))
         try:
             reply = self.model.invoke(messages)
         except Exception as err:  # noqa: BLE001 - any failure of the model: the extractive answer
             return self._failed(state, "compose", err)
         draft = str(reply.content)
-        return {"draft": draft, "notes": [*state.get("notes", []), *notes],
+        return {"draft": draft, "notes": [*state.get("notes", []), *notes], "shown": shown,
                 "steps": step(state, "compose", f"{len(messages)} messages", draft[:200])}
 
     def tool_loop(self, state: AgentState) -> dict[str, Any]:
@@ -192,7 +192,7 @@ class Nodes:
         evidence = citations(state)
         tools = self.tools.langchain_tools()
         definitions = [convert_to_openai_tool(t) for t in tools]
-        messages, notes = self._messages(state, evidence, after=tuple(chat_texts([], definitions)))
+        messages, notes, shown = self._messages(state, evidence, after=tuple(chat_texts([], definitions)))
         limit = self.settings.num_ctx - ANSWER_RESERVE
         if count_messages(chat_texts(messages, definitions)) > limit:
             return self.compose({**state, "notes": [*state.get("notes", []), NO_ROOM_FOR_TOOLS]})
@@ -205,11 +205,12 @@ class Nodes:
                 reply = bound.invoke(messages)
                 if not reply.tool_calls:
                     return {"draft": str(reply.content), "evidence": [to_dict(c) for c in evidence],
-                            "notes": [*state.get("notes", []), *notes], "steps": steps}
+                            "notes": [*state.get("notes", []), *notes], "steps": steps, "shown": shown}
                 messages.append(reply)
                 for call in reply.tool_calls:
                     content, new, note = self._run_tool(call, evidence, chat_texts(messages, definitions))
                     evidence += new
+                    shown += [c.n for c in new]
                     notes += [note] if note else []
                     steps.append({"name": f"tool: {call['name']}", "input": json.dumps(call.get("args", {})),
                                   "output": content[:200]})
@@ -252,7 +253,9 @@ class Nodes:
         return _tool_result(result.summary, prompts.evidence_block(budget.kept)), new[:len(budget.kept)], note
 
     def verify(self, state: AgentState) -> dict[str, Any]:
-        evidence = {c.n: prompts.evidence_line(c) for c in citations(state)}
+        """The draft checked against the evidence its request showed (not what the budget dropped)."""
+        shown = state.get("shown")
+        evidence = {c.n: prompts.evidence_line(c) for c in citations(state) if shown is None or c.n in shown}
         result = verify(state.get("draft", ""), evidence)
         output = "ok" if result.ok else "; ".join(result.problems)
         return {"problems": list(result.problems), "steps": step(state, "verify", "citations and numbers", output)}
@@ -263,16 +266,17 @@ class Nodes:
         return "retry" if state.get("attempts", 0) < 1 else "fallback"
 
     def retry(self, state: AgentState) -> dict[str, Any]:
-        allowed = ", ".join(f"[{c['n']}]" for c in state.get("evidence", []))
+        shown = state.get("shown")
+        allowed = ", ".join(f"[{c['n']}]" for c in state.get("evidence", []) if shown is None or c["n"] in shown)
         problems = "\n".join(f"- {p}" for p in state.get("problems", []))
         again = prompts.render("retry", problems=problems, allowed=allowed)
-        messages, _ = self._messages(state, citations(state), after=(state.get("draft", ""), again))
+        messages, _, shown = self._messages(state, citations(state), after=(state.get("draft", ""), again))
         messages += [AIMessage(state.get("draft", "")), HumanMessage(again)]
         try:
             reply = self.model.invoke(messages)
         except Exception as err:  # noqa: BLE001 - any failure of the model: the extractive answer
             return self._failed(state, "retry", err)
-        return {"draft": str(reply.content), "attempts": state.get("attempts", 0) + 1,
+        return {"draft": str(reply.content), "attempts": state.get("attempts", 0) + 1, "shown": shown,
                 "steps": step(state, "retry", problems[:200], str(reply.content)[:200])}
 
     def fallback(self, state: AgentState) -> dict[str, Any]:

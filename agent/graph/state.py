@@ -29,6 +29,7 @@ class AgentState(TypedDict, total=False):
     problems: list[str]
     attempts: int
     notes: list[str]
+    shown: list[int]  # the evidence numbers the model's last request showed (the budget may drop some)
     model_error: str  # "The language model failed (…)…" when a model request failed, else ""
     steps: list[dict[str, str]]  # {"name", "input", "output"} for the UI's collapsible steps
 

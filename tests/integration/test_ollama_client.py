@@ -129,7 +129,7 @@ def test_chat_model_sends_exact_messages_and_options(server):
     body = server.bodies("/api/chat")[0]
     assert body["model"] == "llama3.1:8b"
     assert body["stream"] is True
-    assert body["options"] == {"num_ctx": 4096, "temperature": 0.0}
+    assert body["options"] == {"num_ctx": 4096, "temperature": 0.0, "num_predict": 1024}  # answers stop at the budget
     assert [(m["role"], m["content"]) for m in body["messages"]] == [
         ("system", "You are spec-agent."),
         ("user", "RE102 limit?"),

@@ -288,10 +288,6 @@ def test_ask_json_cites_the_table_row_and_every_request_fits_the_context(asked, 
         assert abs(prompt_tokens(llama, chat.body) - used["prompt_tokens"]) <= 2
 
 
-@pytest.mark.xfail(reason=(
-    "agent.graph verifies the draft against all gathered evidence, not the items the context budget "
-    "kept: Gemma's draft cites [3]-[5], which were dropped from its request, and passes as verified"),
-    strict=False)
 def test_the_real_models_draft_goes_through_verify_retry_and_the_extractive_fallback(asked, extractive_body):
     sent = sent_numbers(asked.chats[0])
     draft = json.loads(asked.chats[0].reply)["choices"][0]["message"]["content"]
