@@ -80,6 +80,21 @@ def _match(question: list[str], key: tuple[str, ...]) -> int:
     return best
 
 
+_GENERIC_PREFIX = {"EMC", "EMV", "MIL", "ISO", "IEC", "EN", "CISPR", "UN", "ECE", "SAE", "DIN", "JASO", "GB",
+                   "TL", "ES", "CS", "SPEC", "STD", "DRAFT", "NEW", "OLD", "THE"}
+
+
+def _maker_named(question: str, name: str, documents: Mapping[str, str]) -> bool:
+    """Does the question name the document by the maker's prefix of its file name ("ACME", "HM"),
+    a prefix no other loaded document shares?"""
+    prefix = re.split(r"[-_ .]", name, maxsplit=1)[0].upper()
+    if len(prefix) < 2 or not prefix.isalpha() or prefix in _GENERIC_PREFIX:
+        return False
+    if sum(re.split(r"[-_ .]", n, maxsplit=1)[0].upper() == prefix for n in documents) != 1:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(prefix)}(?![\w-])", question) is not None  # as written: capitals
+
+
 def named_documents(question: str, documents: Mapping[str, str]) -> tuple[str, ...]:
     squashed = re.sub(r"[^A-Z0-9]", "", question.upper())
     tokens = _tokens(question)
@@ -92,6 +107,8 @@ def named_documents(question: str, documents: Mapping[str, str]) -> tuple[str, .
         best = max((_match(tokens, key) for key in designations(name, title)), default=0)
         if best:
             scores[name] = best
+        elif _maker_named(question, name, documents):
+            scores[name] = 2  # "ACME" for ACME-EMC-CS-2026: the maker's prefix of the file name
     year = next((y for m in _EDITION_YEAR.finditer(question) for y in m.groups() if y), None)
     if year:
         with_year = [n for n in (scores or documents) if year in years(n, documents[n])]

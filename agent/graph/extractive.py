@@ -10,6 +10,7 @@ import re
 from typing import Any, Sequence
 
 from agent.graph.injection import instruction_in
+from agent.graph.side_by_side import answer_changes, answer_comparison
 from agent.match.signals import standards_named
 from agent.match.units import DETECTOR_OF
 from agent.schema import Citation
@@ -324,7 +325,11 @@ def answer(intent: str, evidence: Sequence[Citation], data: dict[str, Any],
         docs = data.get("documents", [])
         return "Documents loaded: " + (", ".join(docs) if docs else "none (run `spec-agent ingest FILE`).")
     parts: list[str] = []
-    if data.get("matches") and data.get("clauses"):  # a clause question that also asks for its test
+    if data.get("changes"):  # two editions: what changed, cited on both sides
+        parts.append(answer_changes(evidence, data))
+    elif data.get("comparison"):  # one test across documents
+        parts.append(answer_comparison(evidence, data))
+    elif data.get("matches") and data.get("clauses"):  # a clause question that also asks for its test
         parts += [clause(evidence, data), *(which_test(m, evidence, standards) for m in data["matches"])]
     elif data.get("matches"):
         parts += [which_test(m, evidence, standards) for m in data["matches"]]

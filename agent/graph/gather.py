@@ -15,6 +15,7 @@ from typing import Any
 from agent.errors import NotFound, SpecAgentError
 from agent.graph.conditions import asked_kinds, conditions, ports, row_ids, selector_phrases, states_kind
 from agent.graph.places import TITLE_FIT, front_matter, rank_places, title_fit
+from agent.graph.side_by_side import gather_changes, gather_comparison
 from agent.graph.understand import TEST_CUE, Understanding, asks_for_value
 from agent.schema import TABLE_WORD, Citation
 from agent.tools import Toolbox, ToolResult
@@ -157,6 +158,10 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
     doc = doc or u.document
     g = Gathered()
     g.data["question"] = u.question
+    if u.intent in ("changes", "compare"):  # two documents side by side: the compare tools
+        _side_by_side(toolbox, u, g)
+        if g.evidence or g.data.get("errors"):
+            return g
     if doc is None and u.intent not in ("documents", "keywords"):
         doc = _route(toolbox, u)
         if doc is not None:
@@ -180,6 +185,24 @@ def gather(toolbox: Toolbox, u: Understanding, doc: str | None = None) -> Gather
     elif u.intent not in ("documents", "keywords") and not u.has_subject and not searched:
         _search(toolbox, u.question, doc, g, k=SUPPORT_HITS)  # a subject found by search: the text around it too
     return g
+
+
+def _side_by_side(toolbox: Toolbox, u: Understanding, g: Gathered) -> None:
+    """A diff of two editions or one test compared across documents, when the question gives
+    what the tool needs (two documents; a test and a frequency); else the usual path answers."""
+    try:
+        if u.intent == "changes":
+            args, tool, result = gather_changes(toolbox, u)
+            g.add(tool, args, result)
+            g.data["changes"], g.data["changes_head"] = result.data, result.summary.splitlines()[0]
+            return
+        found = gather_comparison(toolbox, u, frequency_label(u))
+        if found is not None:
+            args, tool, result = found
+            g.add(tool, args, result)
+            g.data["comparison"] = result.data
+    except (NotFound, SpecAgentError) as err:
+        g.data.setdefault("errors", []).append(str(err))
 
 
 def _route(toolbox: Toolbox, u: Understanding) -> str | None:

@@ -30,7 +30,7 @@ from agent.match.facets import default_facets
 from agent.schema import TABLE_WORD
 
 Intent = Literal[
-    "clause", "which_test", "table_value", "reverse", "keywords", "documents", "general"
+    "clause", "which_test", "table_value", "reverse", "keywords", "documents", "changes", "compare", "general"
 ]
 
 
@@ -259,6 +259,14 @@ def asks_for_value(question: str) -> bool:
     return bool(_ASKS_VALUE.search(question) or _VALUE.search(question))
 
 
+# Two editions or two OEMs' specs side by side.
+_CHANGES = re.compile(r"\b(?:what|which|anything)\b[^?]{0,60}?\b(?:changed?|changes|new|different|differences?|differs?)\b"
+                      r"|\bdiff\b|\bsince\b[^?]{0,40}\bchanged?\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\bcompar(?:e|ed|ing|ison)\b|\bstrict(?:er|est)\b|\bmore stringent\b|\bside by side\b", re.IGNORECASE)
+_ACROSS = re.compile(r"\b(?:oems?|documents|specs|specifications|all (?:the )?(?:loaded )?(?:docs|documents|specs))\b",
+                     re.IGNORECASE)
+
+
 # "What <quantity> …": the question asks for a value, whatever verb follows ("what voltage do we run at").
 _ASKS_QUANTITY = re.compile(
     r"\b(?:what|which)(?: \w+)?? (?:voltages?|currents?|levels?|limits?|lengths?|distances?|heights?|temperatures?"
@@ -288,9 +296,13 @@ _PRONOUN = re.compile(r"\b(it|its|that|this|those|these|them|their)\b", re.IGNOR
 _SAME = re.compile(r"\bthe same\b", re.IGNORECASE)
 
 
-def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: bool) -> Intent:
+def _intent(q: str, clauses: Sequence[str], tables: Sequence[str], quantities: bool, documents: int = 0) -> Intent:
     if _DOCS_Q.search(q):
         return "documents"
+    if documents >= 2 and _CHANGES.search(q):
+        return "changes"  # "what changed in CS114 from 461F to 461G?"
+    if _COMPARE.search(q) and (documents >= 2 or _ACROSS.search(q)):
+        return "compare"  # "compare the RE limits of ACME and HM at 100 MHz"
     if _KEYWORDS.search(q):
         return "keywords"
     if _REVERSE.search(q) and not clauses and not _RUN_VERB.search(q):
@@ -327,7 +339,7 @@ def understand(question: str, documents: Sequence[str] | Mapping[str, str] = ())
     quantities = tuple(find_quantities(q))
     return Understanding(
         question=q,
-        intent=_intent(q, clauses, tables, bool(quantities)),
+        intent=_intent(q, clauses, tables, bool(quantities), len(docs)),
         clauses=clauses,
         tables=tables,
         tests=tests,

@@ -141,3 +141,14 @@ def test_plan_since_461f_marks_the_cs114_rows(index_dir, tmp_path):
     assert marks["5.15"] == marks["5.16"] == "new clause"
     assert marks["4.3.10.3.1"] == ("TABLE II changed (rows removed: 150 kHz - 30 MHz; rows added: 150 kHz - "
                                    "10 MHz, 10 MHz - 30 MHz); wording changed")
+
+
+def test_a_chat_question_about_changes_is_answered_through_the_diff(index_dir):
+    from agent.service import Assistant
+    a = Assistant.open(Settings(index_dir=index_dir, embedder="lsa", offline=True))
+    r = a.ask("What changed in CS114 from 461F to 461G?", "diff")
+    lines = r.answer.splitlines()
+    assert lines[1].startswith("MIL-STD-461F → MIL-STD-461G CS114: 10 clauses paired (10 renumbered")
+    limit = next(line for line in lines if line.startswith("- 5.13.2 → 5.12.2 CS114 limit:"))
+    assert "removed 77 dBµA" in limit and "added 115 dBµA" in limit and limit.endswith("[3][4]")
+    assert [(c["doc"], c["clause"]) for c in r.citations[2:4]] == [(F, "5.13.2"), (G, "5.12.2")]

@@ -150,3 +150,14 @@ def test_tests_are_found_by_id_code_oem_code_and_name():
                                                        "bulk current")] == [2, 2, 2, 2, 2, 6]
     with pytest.raises(SpecAgentError):
         find_test(catalogue, "99")
+
+
+def test_a_chat_question_comparing_two_oems_is_answered_through_compare_test(index_dir):
+    from agent.service import Assistant
+    a = Assistant.open(Settings(index_dir=index_dir, embedder="lsa", offline=True))
+    r = a.ask("Compare the radiated emission limits of ACME and HM at 100 MHz", "cmp")
+    lines = r.answer.splitlines()
+    assert lines[1] == "Radiated Emission at 100 MHz:"
+    assert lines[2:4] == [f"- {ACME}: 32 dBµV/m, peak [1]", f"- {HM}: 28 dBµV/m, peak [2]"]
+    assert f"Strictest: {HM}." in lines
+    assert (r.citations[1]["doc"], r.citations[1]["table"], r.citations[1]["row"]) == (HM, "Table 7-2", 1)

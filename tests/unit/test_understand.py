@@ -221,3 +221,16 @@ def test_merge_leaves_a_fresh_question_alone():
 def test_oem_test_ids_in_questions(question, tests, intent):
     u = understand(question, DOCS)
     assert (u.tests, u.intent) == (tests, intent)
+
+
+@pytest.mark.parametrize("question, intent, documents", [
+    ("What changed in CS114 from 461F to 461G?", "changes", ("MIL-STD-461F", "MIL-STD-461G")),
+    ("Compare the radiated emission limits of ACME and HM at 100 MHz", "compare", ("ACME-EMC-CS-2026", "HM-EMC-2025")),
+    ("which is stricter at 100 MHz for RE, ACME or HM?", "compare", ("ACME-EMC-CS-2026", "HM-EMC-2025")),
+    ("What is the RE102 limit in 461G?", "table_value", ("MIL-STD-461G",)),
+    ("what's new in section 5?", "clause", ()),  # no two documents named: no diff
+])
+def test_two_documents_side_by_side(question, intent, documents):
+    docs = ["MIL-STD-461F", "MIL-STD-461G", "ACME-EMC-CS-2026", "HM-EMC-2025"]
+    u = understand(question, docs)
+    assert (u.intent, u.documents) == (intent, documents)
