@@ -207,14 +207,38 @@ def _side_by_side(toolbox: Toolbox, u: Understanding, g: Gathered) -> None:
 
 def _route(toolbox: Toolbox, u: Understanding) -> str | None:
     """The one document a question names none of but plainly is about: with several loaded, the
-    only one that holds the clauses or tables it names. (Routing by which document a search for
-    the question's words favours was tried: right on dev, wrong often enough on unseen specs of
-    the same kind to cost more than it gave, so an unnamed subject searches every document.)"""
+    only one that holds the clauses or tables it names, or the only one that uses the
+    abbreviations it uses ("FSC", "EMC-P06"). (Routing by which document a search for the
+    question's words favours was tried: right on dev, wrong often enough on unseen specs of the
+    same kind to cost more than it gave, so an unnamed subject searches every document.)"""
     names = [d.name for d in toolbox.index.documents()]
-    if len(names) < 2 or not (u.clauses or u.tables):
+    if len(names) < 2:
         return None
-    holding = [n for n in names if _holds(toolbox, u, n)]
-    return holding[0] if len(holding) == 1 else None
+    if u.clauses or u.tables:
+        holding = [n for n in names if _holds(toolbox, u, n)]
+        return holding[0] if len(holding) == 1 else None
+    return _only_user(toolbox, u.question, names)
+
+
+_ACRONYM = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,5}(?:-[A-Z]?\d{1,3})?(?![\w-])")
+_SAID: dict[tuple[int, str], dict[str, set[str]]] = {}  # (index, generation) → document → its acronyms
+
+
+def _only_user(toolbox: Toolbox, question: str, names: list[str]) -> str | None:
+    """The document that alone uses every abbreviation of the question that some but not all
+    loaded documents use; None when they point at several or none."""
+    index = toolbox.index
+    key = (id(index), index.generation)
+    if key not in _SAID:
+        _SAID.clear()
+        _SAID[key] = {n: set(_ACRONYM.findall(" ".join(f"{c.title} {c.text}" for c in index.clauses(n))
+                                               + " ".join(f"{t.caption} {' '.join(' '.join(r) for r in t.rows)}"
+                                                          for t in index.document(n).tables)))
+                      for n in names}
+    said = _SAID[key]
+    telling = [a for a in dict.fromkeys(_ACRONYM.findall(question)) if 0 < sum(a in said[n] for n in names) < len(names)]
+    users = {n for a in telling for n in names if a in said[n]}
+    return next(iter(users)) if telling and len(users) == 1 else None
 
 
 def _holds(toolbox: Toolbox, u: Understanding, doc: str) -> bool:

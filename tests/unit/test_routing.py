@@ -37,3 +37,20 @@ def test_a_named_document_needs_no_routing(assistant):
     r = assistant.ask("In ACME-EMC-CS-2026, which test does 8.2.2.1 require?", "r3")
     assert "loaded document this question is about" not in r.answer
     assert [t["id"] for t in r.tests] == [0]
+
+
+def test_an_abbreviation_only_one_loaded_document_uses_routes_the_question_there():
+    from types import SimpleNamespace
+
+    from agent.graph.gather import _only_user
+    from agent.schema import Clause
+
+    clauses = {"A": [Clause("4.3", "Functional status classification (FSC)", "FSC I to FSC IV apply. The DUT …")],
+               "B": [Clause("4.1", "General", "The DUT shall meet class A of the ALSE test.")],
+               "C": [Clause("2", "Terms", "DUT: device under test; ALSE: absorber-lined shielded enclosure.")]}
+    index = SimpleNamespace(generation="g1", clauses=lambda n: clauses[n],
+                            document=lambda n: SimpleNamespace(tables=()))
+    toolbox = SimpleNamespace(index=index)
+    assert _only_user(toolbox, "where are the FSC classes defined?", ["A", "B", "C"]) == "A"
+    assert _only_user(toolbox, "which ALSE test for the DUT?", ["A", "B", "C"]) is None  # B and C both say ALSE
+    assert _only_user(toolbox, "what does the DUT need?", ["A", "B", "C"]) is None  # every document says DUT
