@@ -8,6 +8,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from pdf_draw import ruled_table
+
 from agent.config import Settings
 from agent.evaluate.table_recall import key
 from agent.index.refs import table_key
@@ -34,18 +36,7 @@ def test_a_table_is_the_same_table_whatever_its_caption_word():
 
 
 def _ruled(page: pymupdf.Page, top: float, rows: list[list[str]]) -> float:
-    """A fully ruled table of `rows` from `top`; the y of its bottom rule."""
-    xs = [60, 220, 380, 540]
-    y = top
-    for row in rows:
-        for c, text in enumerate(row):
-            page.insert_text((xs[c] + 4, y + 14), text, fontsize=9)
-        y += 20
-    for k in range(len(rows) + 1):
-        page.draw_line((xs[0], top + 20 * k), (xs[-1], top + 20 * k))
-    for x in xs:
-        page.draw_line((x, top), (x, y))
-    return y
+    return ruled_table(page, top, rows, [60, 220, 380, 540], row_height=20, fontsize=9)
 
 
 def test_a_caption_pushed_to_the_next_page_names_the_table_that_ends_the_page(tmp_path: Path):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pymupdf
 
+from pdf_draw import ruled_table
+
 from agent.config import Settings
 from agent.ingest.clauses import prose_rows
 from agent.ingest.columns import find_gutter
@@ -55,16 +57,7 @@ def test_a_table_with_a_value_column_at_mid_page_is_no_second_column():
 
 
 def _ruled(page: pymupdf.Page, top: float, rows: list[list[str]], xs: list[float]) -> float:
-    y = top
-    for row in rows:
-        for c, text in enumerate(row):
-            page.insert_text((xs[c] + 3, y + 13), text, fontsize=8)
-        y += 18
-    for k in range(len(rows) + 1):
-        page.draw_line((xs[0], top + 18 * k), (xs[-1], top + 18 * k))
-    for x in xs:
-        page.draw_line((x, top), (x, y))
-    return y
+    return ruled_table(page, top, rows, xs)
 
 
 def test_requirement_rows_read_as_text_a_caption_between_tables_heads_the_lower_one_and_units_join(tmp_path: Path):
