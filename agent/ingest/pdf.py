@@ -18,6 +18,7 @@ otherwise the page numbers printed in headers/footers.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 import re
 import time
 from collections import Counter
@@ -50,7 +51,9 @@ from agent.ingest.pdf_tables import (
     has_caption,
     has_grid,
     merge_continued,
+    forget_segments,
     page_tables,
+    segments,
     split_caption,
 )
 from agent.schema import Document, Table
@@ -120,6 +123,8 @@ def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, 
             if not _damaged(doc):
                 raise
             raise Corrupt(str(path), f"damaged PDF ({type(exc).__name__}: {exc})") from exc
+        finally:
+            forget_segments()
     log.info("parsed %s: %d pages, %d clauses, %d tables in %.2f s", path.name, result.pages,
              len(result.clauses), len(result.tables), time.perf_counter() - started)
     return result
@@ -203,9 +208,11 @@ def _page_rows(page: pymupdf.Page) -> list[Row]:
     """Text rows of a page: PyMuPDF lines sharing a baseline joined left to right; on a page set
     in two columns, each column's rows apart, in reading order (columns.py)."""
     lines = []
+    strikes = sorted((s for s in segments(page)[0] if s[1] - s[0] > 4), key=lambda s: s[2])
+    heights = [s[2] for s in strikes]
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         for line in block.get("lines", ()):
-            spans = [s for s in line["spans"] if s["text"].strip()]
+            spans = [s for s in line["spans"] if s["text"].strip() and not _struck(s["bbox"], strikes, heights)]
             if spans and "".join(s["text"] for s in spans).strip() not in CHANGE_BARS:
                 lines.append((line["bbox"], spans, abs(line["dir"][1]) > 0.1))
     gutter = find_gutter([(*b[:4], sum(len(s["text"].strip()) for s in sp)) for b, sp, rot in lines if not rot],
@@ -218,6 +225,18 @@ def _page_rows(page: pymupdf.Page) -> list[Row]:
     rows = [replace(r, col=col) for col, group in groups.items() for r in _joined_rows(group)]
     separators = sorted(r.y0 for r in rows if r.col == -1)
     return sorted(rows, key=lambda r: reading_key(r.y0, r.col, separators))
+
+
+def _struck(bbox: tuple, strikes: list[tuple], heights: list[float]) -> bool:
+    """Is the span struck through (deleted in an amendment): a rule across most of its width
+    through the middle of its glyphs, not under them (an underline) or between rows (a table)?
+    `strikes` are the page's horizontal rules sorted by their y (`heights`)."""
+    x0, y0, x1, y1 = bbox
+    height, width = y1 - y0, x1 - x0
+    if height <= 0 or width <= 0:
+        return False
+    lo, hi = bisect_left(heights, y0 + 0.3 * height), bisect_right(heights, y0 + 0.72 * height)
+    return any(min(x1, b) - max(x0, a) >= 0.6 * width for a, b, _ in strikes[lo:hi])
 
 
 def _joined_rows(lines: list) -> list[Row]:

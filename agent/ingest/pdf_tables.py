@@ -84,9 +84,24 @@ def has_caption(rows_text: list[str]) -> bool:
     return any(split_caption(t) for t in rows_text)
 
 
-def _segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
+_SEGMENTS: dict[tuple[int, int], tuple[list[tuple], list[tuple]]] = {}  # (document, page) → its segments
+
+
+def forget_segments() -> None:
+    """Drop the segments kept while one document is parsed (read for its text, then its tables)."""
+    _SEGMENTS.clear()
+
+
+def segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
     """Horizontal (x0, x1, y) and vertical (y0, y1, x) ruling segments: lines, thin rectangles
-    and the edges of other rectangles."""
+    and the edges of other rectangles (kept until `forget_segments`: each page is read twice)."""
+    key = (id(page.parent), page.number)
+    if key not in _SEGMENTS:
+        _SEGMENTS[key] = _read_segments(page)
+    return _SEGMENTS[key]
+
+
+def _read_segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
     across, down = [], []
     for path in page.get_cdrawings():
         for item in path.get("items", ()):
@@ -117,7 +132,7 @@ def has_grid(page: pymupdf.Page, words: list[tuple]) -> bool:
     """Cheap pre-check for `find_tables`: ruling lines that cross (rows and columns) and enclose
     text in at least half as many words as the grid has cells (a plot's grid holds few words,
     a page frame has no inner crossings)."""
-    crossings = _crossings(*_segments(page))
+    crossings = _crossings(*segments(page))
     if len(crossings) < MIN_CROSSINGS:
         return False
     ys, xs = sorted({round(y) for y, _ in crossings}), sorted({round(x) for _, x in crossings})
@@ -129,7 +144,7 @@ def has_grid(page: pymupdf.Page, words: list[tuple]) -> bool:
 
 def page_tables(page: pymupdf.Page, words: list[tuple]) -> list[RawTable]:
     """Ruled tables on `page`; cell text rebuilt from `page.get_text("words")` in reading order."""
-    across, down = _segments(page)
+    across, down = segments(page)
     kwargs = {"use_layout": False} if _USE_LAYOUT else {}
     try:  # rulings that never cross make no cell: a captioned page of prose skips the finder
         found = page.find_tables(**kwargs).tables if len(_crossings(across, down)) >= MIN_CROSSINGS else []

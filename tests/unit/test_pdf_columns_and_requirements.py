@@ -131,3 +131,24 @@ def test_a_test_sheet_header_opens_a_section_numbered_by_its_id():
         "Required function status: A"])
     assert sheet_heading([["Prüfblatt P-12: Störfestigkeit BCI"]]) == ("P-12", "Störfestigkeit BCI", [])
     assert sheet_heading([["Test", "Standard"], ["BCI", "ISO 11452-4"]]) is None
+
+
+def test_struck_through_text_is_not_read_and_underlined_text_is(tmp_path: Path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((57, 40), "7 Immunity", fontsize=12, fontname="hebo")
+    page.insert_text((57, 70), "7.1 Transients on signal lines", fontsize=11, fontname="hebo")
+    deleted = "The test shall be performed according to ISO 7637-3:2016."
+    kept = "Signal lines longer than 3 m shall be tested with DBCI instead."
+    page.insert_text((57, 100), deleted, fontsize=9)
+    width = pymupdf.get_text_length(deleted, fontsize=9)
+    page.draw_line((57, 100 - 3), (57 + width, 100 - 3))  # through the middle of the glyphs
+    page.insert_text((57, 120), kept, fontsize=9)
+    page.draw_line((57, 120 + 1.5), (57 + pymupdf.get_text_length(kept, fontsize=9), 120 + 1.5))  # underline
+    page.insert_text((57, 150), "7.2 Electrostatic discharge", fontsize=11, fontname="hebo")
+    page.insert_text((57, 170), "ESD is tested according to ISO 10605.", fontsize=9)
+    path = tmp_path / "struck.pdf"
+    doc.save(path)
+    parsed = parse_pdf(path, Settings())
+    assert [(c.number, c.text) for c in parsed.clauses] == [
+        ("7", ""), ("7.1", kept), ("7.2", "ESD is tested according to ISO 10605.")]
