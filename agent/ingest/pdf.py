@@ -212,7 +212,9 @@ def _page_rows(page: pymupdf.Page) -> list[Row]:
     heights = [s[2] for s in strikes]
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         for line in block.get("lines", ()):
-            spans = [s for s in line["spans"] if s["text"].strip() and not _struck(s["bbox"], strikes, heights)]
+            flat = abs(line["dir"][1]) <= 0.1
+            spans = [s for s in line["spans"] if s["text"].strip()
+                     and not (flat and _words(s["text"]) and _struck(s["bbox"], line["bbox"], strikes, heights))]
             if spans and "".join(s["text"] for s in spans).strip() not in CHANGE_BARS:
                 lines.append((line["bbox"], spans, abs(line["dir"][1]) > 0.1))
     gutter = find_gutter([(*b[:4], sum(len(s["text"].strip()) for s in sp)) for b, sp, rot in lines if not rot],
@@ -227,16 +229,23 @@ def _page_rows(page: pymupdf.Page) -> list[Row]:
     return sorted(rows, key=lambda r: reading_key(r.y0, r.col, separators))
 
 
-def _struck(bbox: tuple, strikes: list[tuple], heights: list[float]) -> bool:
+def _words(text: str) -> bool:
+    """Does a span hold words (three letters or digits, not a formula's symbol beside a fraction bar)?"""
+    return sum(ch.isalnum() for ch in text) >= 3
+
+
+def _struck(bbox: tuple, line: tuple, strikes: list[tuple], heights: list[float]) -> bool:
     """Is the span struck through (deleted in an amendment): a rule across most of its width
-    through the middle of its glyphs, not under them (an underline) or between rows (a table)?
+    through the middle of its glyphs that starts and ends within its line (a plot's grid line
+    or a table's rule runs on beyond the text; an underline lies under the glyphs)?
     `strikes` are the page's horizontal rules sorted by their y (`heights`)."""
     x0, y0, x1, y1 = bbox
     height, width = y1 - y0, x1 - x0
     if height <= 0 or width <= 0:
         return False
     lo, hi = bisect_left(heights, y0 + 0.3 * height), bisect_right(heights, y0 + 0.72 * height)
-    return any(min(x1, b) - max(x0, a) >= 0.6 * width for a, b, _ in strikes[lo:hi])
+    return any(min(x1, b) - max(x0, a) >= 0.6 * width and a >= line[0] - 3 and b <= line[2] + 3
+               for a, b, _ in strikes[lo:hi])
 
 
 def _joined_rows(lines: list) -> list[Row]:
