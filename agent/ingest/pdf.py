@@ -51,7 +51,6 @@ from agent.ingest.pdf_tables import (
     has_caption,
     has_grid,
     merge_continued,
-    forget_segments,
     page_tables,
     segments,
     split_caption,
@@ -123,8 +122,6 @@ def parse_pdf(path: str | Path, settings: Settings, *, name: str | None = None, 
             if not _damaged(doc):
                 raise
             raise Corrupt(str(path), f"damaged PDF ({type(exc).__name__}: {exc})") from exc
-        finally:
-            forget_segments()
     log.info("parsed %s: %d pages, %d clauses, %d tables in %.2f s", path.name, result.pages,
              len(result.clauses), len(result.tables), time.perf_counter() - started)
     return result

@@ -84,24 +84,9 @@ def has_caption(rows_text: list[str]) -> bool:
     return any(split_caption(t) for t in rows_text)
 
 
-_SEGMENTS: dict[tuple[int, int], tuple[list[tuple], list[tuple]]] = {}  # (document, page) → its segments
-
-
-def forget_segments() -> None:
-    """Drop the segments kept while one document is parsed (read for its text, then its tables)."""
-    _SEGMENTS.clear()
-
-
 def segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
     """Horizontal (x0, x1, y) and vertical (y0, y1, x) ruling segments: lines, thin rectangles
-    and the edges of other rectangles (kept until `forget_segments`: each page is read twice)."""
-    key = (id(page.parent), page.number)
-    if key not in _SEGMENTS:
-        _SEGMENTS[key] = _read_segments(page)
-    return _SEGMENTS[key]
-
-
-def _read_segments(page: pymupdf.Page) -> tuple[list[tuple], list[tuple]]:
+    and the edges of other rectangles."""
     across, down = [], []
     for path in page.get_cdrawings():
         for item in path.get("items", ()):
