@@ -1,4 +1,4 @@
-"""Numbers with units in running text ("34 dBµV", "±8 kV", "10 kHz to 200 MHz") and how they changed."""
+"""Numbers with units in running text ("34 dBµV", "±8 kV", "30 MHz to 1 GHz") and how they changed."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ _PORTS = {
 }
 
 
-# The kind of quantity a question asks for, said by its words ("how long is the harness" asks a
+# The kind of quantity a question asks for, said by its words ("how long must the cable be" asks a
 # length or a time; "what supply voltage" a voltage), and the units that state each kind. A test
 # method's name ("voltage method", "current probe") names no quantity asked for.
 _METHOD_NAMES = re.compile(r"\b(?:voltage|current)[- ](?:method|probe|clamp|injection|monitor)s?\b"

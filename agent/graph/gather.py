@@ -423,7 +423,7 @@ _TABLE_REF = re.compile(r"\b(?:in accordance with|according to|as given in|given
                         r"Table\s+([A-Z]?\d+(?:[.\-/]\d+)*|[A-Z]?\.?\d+|[IVXLC]+)\b", re.IGNORECASE)
 
 
-# Words that ask for a test rather than say what it is about ("what standard is that under?").
+# Words that ask for a test rather than say what it is about ("which standard is this one done to?").
 _ASKING_TEST = re.compile(r"\b(tests?|testing|standards?|stds?|norms?|under|that|this|it|part|run|do|we|i)\b", re.I)
 
 

@@ -2,7 +2,7 @@
 
 A search ranks passages by how much of the question's wording they hold. A place question asks
 for the clause that is *about* the topic, so a clause whose own title says the topic ("Field
-calibration" for "how to calibrate the field") comes first, and the front matter that merely
+calibration" for "how is the field calibrated") comes first, and the front matter that merely
 lists the topic's words (definitions, abbreviations, references) comes last unless it is what
 was asked for.
 """

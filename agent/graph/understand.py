@@ -207,7 +207,7 @@ _DOCS_Q = re.compile(
     re.IGNORECASE,
 )
 # Asking for a place in the document: a location noun is what the question asks for ("which
-# section tells me…", "what part of the spec explains…", "where is … described"), whatever the verb.
+# section tells me…", "what part of the document explains…", "where is … described"), whatever the verb.
 _REVERSE = re.compile(
     r"\b(which|what) (clause|section|paragraph|part|chapter|annex|appendix|sub-?clause|sub-?section|page)s?"
     r"\b(?! (number|title|of (the|this) (table|figure))\b)"

@@ -476,8 +476,8 @@ def _caption(tab: RawTable, captions: list, tabs: list[RawTable]) -> None:
 
 def _same_shape(upper: RawTable, lower: RawTable) -> bool:
     """Can `lower` be the next part of `upper`: as many columns, or the same head over its first
-    column (parts may split a cell or head their columns anew, as MIL-STD-188-125-1's TABLE I
-    does)? A table of another width under another first head ("Req-ID") is another table."""
+    column (a long table printed in parts may split a cell or head its columns anew in each
+    part)? A table of another width under another first head ("Req-ID") is another table."""
     width = lambda t: max((len(r) for r in t.rows), default=0)  # noqa: E731
     first = lambda t: " ".join(t.rows[0][0].split()).lower() if t.rows and t.rows[0] else ""  # noqa: E731
     return width(upper) == width(lower) or first(upper) == first(lower)
